@@ -1,0 +1,376 @@
+//! Turning the routes found for each job into verdicts and findings, and assembling the
+//! report for the whole repository.
+
+use std::collections::BTreeMap;
+
+use super::condition::Scenario;
+use super::model::{JobBody, JobModel, WorkflowModel};
+use super::routes::{Found, Hit, Outcome};
+use super::{Analyzer, CriticalSelector, suggest, webhooks};
+use crate::findings::{
+    AlertedBy, Finding, JobReport, Location, Report, Severity, Verdict, WorkflowReport,
+};
+use crate::repo::LoadError;
+
+/// The verdict for one job and the routes behind it.
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub found: Found,
+}
+
+impl Analyzer<'_> {
+    pub fn judge(
+        &self,
+        workflow: &WorkflowModel<'_>,
+        job: &JobModel,
+        base: &Scenario,
+        depth: usize,
+    ) -> Judgement {
+        if self.is_alert_route(workflow, job, base, depth) {
+            return Judgement {
+                verdict: Verdict::AlertRoute,
+                found: Found::default(),
+            };
+        }
+        let found = self.routes(workflow, job, Outcome::Failed, base, depth);
+        let verdict = if found.best().is_some() {
+            Verdict::Alerted
+        } else if !found.unverifiable.is_empty() {
+            Verdict::Unverified
+        } else {
+            Verdict::NotAlerted
+        };
+        Judgement { verdict, found }
+    }
+
+    /// A job that exists to alert on others: it needs them, its `if:` carries a status
+    /// function that lets it run when one of them failed, and it either sends an alert
+    /// then or stays skipped on a good day. Judging it uncovered would fail every
+    /// correct setup.
+    fn is_alert_route(
+        &self,
+        workflow: &WorkflowModel<'_>,
+        job: &JobModel,
+        base: &Scenario,
+        depth: usize,
+    ) -> bool {
+        if job.needs.is_empty() || !job.condition.has_status_function() {
+            return false;
+        }
+        let quiet_day = self.simulate(workflow, None, base);
+        let skipped_when_all_succeed = quiet_day.get(&job.id).is_some_and(|s| s.runs().is_none());
+        job.needs
+            .iter()
+            .filter(|need| workflow.job(need).is_some())
+            .any(|need| {
+                let states = self.simulate(workflow, Some((need, Outcome::Failed)), base);
+                let Some(_) = states.get(&job.id).and_then(|s| s.runs()) else {
+                    return false;
+                };
+                skipped_when_all_succeed
+                    || !self
+                        .job_notifies(workflow, job, &states, base, depth)
+                        .hits
+                        .is_empty()
+            })
+    }
+
+    /// Judges every critical workflow and returns the report for the repository.
+    pub fn judge_repository(&self, critical: &CriticalSelector) -> Report {
+        let mut reports = Vec::new();
+        for file in &self.repo.workflows {
+            let report = match &file.parsed {
+                Err(error) => {
+                    self.report(parse_error(&file.source.path, error));
+                    not_judged(&file.source.path, None)
+                }
+                Ok(_) => {
+                    let Some(workflow) = self.workflows.iter().find(|w| w.path == file.source.path)
+                    else {
+                        continue;
+                    };
+                    self.workflow_report(workflow, critical.is_critical(workflow))
+                }
+            };
+            reports.push(report);
+        }
+        self.check_listener_names();
+        for finding in webhooks::scan(self.repo, self.catalogue) {
+            self.report(finding);
+        }
+        let mut findings = self.take_findings();
+        self.place(&mut findings, &mut reports);
+        sort_findings(&mut findings);
+        Report::new(reports, findings)
+    }
+
+    fn workflow_report(&self, workflow: &WorkflowModel<'_>, critical: bool) -> WorkflowReport {
+        if !critical {
+            return not_judged(workflow.path, workflow.name);
+        }
+        if workflow.jobs.is_empty() {
+            let message =
+                "the workflow has no jobs; GitHub rejects it, so nothing in it can run or alert";
+            let location = Location::at(workflow.path, crate::route!["jobs"]);
+            self.report(Finding::new(
+                "workflow-parse-error",
+                Severity::Error,
+                message,
+                location,
+            ));
+        }
+        let base = Scenario::clean();
+        let mut jobs = Vec::new();
+        let mut timeouts: BTreeMap<String, (Location, Vec<String>, bool)> = BTreeMap::new();
+        for job in &workflow.jobs {
+            let judgement = self.judge(workflow, job, &base, 0);
+            self.explain(job, &judgement);
+            if judgement.verdict == Verdict::Alerted {
+                self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+            }
+            jobs.push(JobReport {
+                id: job.id.clone(),
+                verdict: judgement.verdict,
+                alerted_by: judgement
+                    .found
+                    .best()
+                    .filter(|_| judgement.verdict == Verdict::Alerted)
+                    .map(alerted_by),
+                location: job.location.clone(),
+            });
+        }
+        for (location, job_ids, explicit) in timeouts.into_values() {
+            self.report(suggest::misses_timeout(
+                self.repo, location, &job_ids, explicit,
+            ));
+        }
+        WorkflowReport {
+            path: workflow.path.to_string(),
+            name: workflow.name.map(str::to_string),
+            critical: true,
+            status: crate::findings::Status::Pass,
+            jobs,
+        }
+    }
+
+    /// Records the findings that explain a verdict.
+    fn explain(&self, job: &JobModel, judgement: &Judgement) {
+        let found = &judgement.found;
+        match judgement.verdict {
+            Verdict::AlertRoute => {}
+            Verdict::Alerted => {
+                let hit = found.best().expect("alerted implies a route");
+                if !hit.narrowed.is_empty() {
+                    self.report(narrowed(job, hit));
+                }
+            }
+            Verdict::Unverified => self.report(unverified(job, &found.unverifiable)),
+            Verdict::NotAlerted => {
+                self.report(suggest::missing_alert(self.repo, job, &found.late_steps));
+                for (location, name) in &found.late_steps {
+                    self.report(late_step(job, location, name));
+                }
+                if let Some((location, condition)) = found.never_fires.first() {
+                    self.report(suggest::never_fires(self.repo, job, location, condition));
+                }
+            }
+        }
+    }
+
+    /// Whether any route also fires when the job is cancelled, as a timeout cancels it;
+    /// if none does, the gap is recorded against the condition that decides.
+    fn collect_timeout_gap(
+        &self,
+        workflow: &WorkflowModel<'_>,
+        job: &JobModel,
+        judgement: &Judgement,
+        gaps: &mut BTreeMap<String, (Location, Vec<String>, bool)>,
+    ) {
+        let base = Scenario::clean();
+        let cancelled = self.routes(workflow, job, Outcome::Cancelled, &base, 0);
+        if !cancelled.hits.is_empty() {
+            return;
+        }
+        let Some(hit) = judgement.found.best() else {
+            return;
+        };
+        let key = format!("{}#{}", hit.gate.path, hit.gate.route_text());
+        let entry = gaps
+            .entry(key)
+            .or_insert_with(|| (hit.gate.clone(), Vec::new(), false));
+        entry.1.push(job.id.clone());
+        entry.2 |= job.timeout_set;
+    }
+
+    /// `workflow_run` matches by name; a listener that names a file or a workflow that
+    /// does not exist never fires.
+    fn check_listener_names(&self) {
+        for listener in &self.workflows {
+            let Some(trigger) = &listener.listens_to else {
+                continue;
+            };
+            for (index, named) in trigger.workflows.iter().enumerate() {
+                if self.workflows.iter().any(|w| w.run_name() == named) {
+                    continue;
+                }
+                let by_file = self
+                    .workflows
+                    .iter()
+                    .find(|w| w.path == named || w.path.rsplit('/').next() == Some(named.as_str()));
+                let message = match by_file {
+                    Some(target) => format!(
+                        "this listener names `{named}`, but workflow_run matches workflows by their `name:`; \
+                         {} is named \"{}\", so this listener never fires for it. Write `{}` instead",
+                        target.path,
+                        target.run_name(),
+                        target.run_name()
+                    ),
+                    None => format!(
+                        "this listener names `{named}`, but no workflow in this repository has that name, \
+                         so it never fires (workflow_run only sees workflows of the same repository)"
+                    ),
+                };
+                let route = crate::route!["on", "workflow_run", "workflows", index];
+                let location = Location::at(listener.path, route);
+                self.report(Finding::new(
+                    "workflow-run-name-mismatch",
+                    Severity::Warning,
+                    message,
+                    location,
+                ));
+            }
+        }
+    }
+
+    /// Gives every location its line and column, now that we know which files need them.
+    fn place(&self, findings: &mut [Finding], reports: &mut [WorkflowReport]) {
+        let resolve = |location: &mut Location| {
+            if location.span.is_none()
+                && let Some(source) = self.repo.source(&location.path)
+            {
+                location.span = source.span_of(&location.route);
+            }
+        };
+        for finding in findings.iter_mut() {
+            resolve(&mut finding.location);
+            for (location, _) in &mut finding.related {
+                resolve(location);
+            }
+        }
+        for report in reports.iter_mut() {
+            for job in &mut report.jobs {
+                resolve(&mut job.location);
+                if let Some(by) = &mut job.alerted_by {
+                    resolve(&mut by.location);
+                }
+            }
+        }
+    }
+}
+
+fn alerted_by(hit: &Hit) -> AlertedBy {
+    AlertedBy {
+        kind: hit.kind,
+        location: hit.location.clone(),
+        description: hit.description.clone(),
+    }
+}
+
+fn not_judged(path: &str, name: Option<&str>) -> WorkflowReport {
+    WorkflowReport {
+        path: path.to_string(),
+        name: name.map(str::to_string),
+        critical: false,
+        status: crate::findings::Status::NotCritical,
+        jobs: Vec::new(),
+    }
+}
+
+fn parse_error(path: &str, error: &LoadError) -> Finding {
+    use crate::repo::LoadErrorKind;
+    let rule = match error.kind {
+        LoadErrorKind::TooLarge => "workflow-too-large",
+        _ => "workflow-parse-error",
+    };
+    let mut location = Location::file(path);
+    if let (Some(line), Some(column)) = (error.line, error.column) {
+        location.span = Some(crate::findings::Span {
+            line,
+            column,
+            end_line: line,
+            end_column: column,
+            start_byte: 0,
+            end_byte: 0,
+        });
+    }
+    let message = format!(
+        "{}; GitHub cannot run this workflow and alertlint cannot judge it",
+        error.message
+    );
+    Finding::new(rule, Severity::Error, message, location)
+}
+
+fn narrowed(job: &JobModel, hit: &Hit) -> Finding {
+    let contexts = hit
+        .narrowed
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!(
+        "job `{}` is alerted by {}, but only when {} allows it; when it does not, a failure reaches nobody",
+        job.id, hit.description, contexts
+    );
+    Finding::new(
+        "alert-condition-narrowed",
+        Severity::Warning,
+        message,
+        hit.gate.clone(),
+    )
+    .for_job(&job.id)
+}
+
+fn late_step(job: &JobModel, location: &Location, name: &str) -> Finding {
+    let message = format!(
+        "step \"{name}\" can fail job `{}` after its alert step has already run, so that failure reaches nobody; \
+         move the alert step after it",
+        job.id
+    );
+    Finding::new(
+        "alert-before-failing-step",
+        Severity::Error,
+        message,
+        location.clone(),
+    )
+    .for_job(&job.id)
+}
+
+fn unverified(job: &JobModel, remote: &[String]) -> Finding {
+    let mut names: Vec<&String> = remote.iter().collect();
+    names.sort();
+    names.dedup();
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = format!(
+        "job `{}` can only be alerted through {list}, which cannot be read offline; \
+         its verdict is unverified until it is read",
+        job.id
+    );
+    let location = match &job.body {
+        JobBody::Call { .. } => {
+            Location::at(&job.location.path, crate::route!["jobs", &job.id, "uses"])
+        }
+        _ => job.location.clone(),
+    };
+    Finding::new("alert-route-unverified", Severity::Note, message, location).for_job(&job.id)
+}
+
+fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let line = |f: &Finding| f.location.span.map_or(0, |s| s.line);
+        (&a.location.path, line(a), &a.rule).cmp(&(&b.location.path, line(b), &b.rule))
+    });
+}

@@ -1,0 +1,158 @@
+//! The findings that come with a fix-up: the exact YAML to add or change, indented to fit
+//! the file it goes into.
+
+use super::model::{JobBody, JobModel};
+use crate::findings::{Finding, Location, Severity};
+use crate::repo::Repository;
+
+/// A job whose failure reaches nobody, with the step (or job) that would close the gap.
+pub fn missing_alert(
+    repo: &Repository,
+    job: &JobModel,
+    late_steps: &[(Location, String)],
+) -> Finding {
+    let reason = match late_steps.is_empty() {
+        true => {
+            "no step runs after a failure, no job that needs it alerts, and no workflow_run listener watches it"
+        }
+        false => "its only alert step runs before every step that can fail",
+    };
+    let message = format!("a failure of job `{}` reaches nobody: {reason}", job.id);
+    let suggestion = match &job.body {
+        JobBody::Steps(steps) => steps
+            .last()
+            .and_then(|last| indent_of(repo, &last.location))
+            .map(|indent| alert_step(indent)),
+        _ => indent_of(repo, &job.location).map(|indent| notify_job(indent, &job.id)),
+    };
+    Finding::new(
+        "missing-failure-alert",
+        Severity::Error,
+        message,
+        job.location.clone(),
+    )
+    .for_job(&job.id)
+    .with_suggestion(suggestion)
+}
+
+/// An alert that exists but cannot fire after a failure.
+pub fn never_fires(
+    repo: &Repository,
+    job: &JobModel,
+    location: &Location,
+    condition: &str,
+) -> Finding {
+    let written = match condition.trim().is_empty() {
+        true => "it has no `if:`, so GitHub runs it only while everything succeeds".to_string(),
+        false => format!(
+            "its condition `{}` is false once something has failed",
+            condition.trim()
+        ),
+    };
+    let message = format!(
+        "the alert for job `{}` never fires on a failure: {written}",
+        job.id
+    );
+    let suggestion =
+        key_indent(repo, location).map(|indent| format!("{indent}if: failure() || cancelled()\n"));
+    Finding::new(
+        "alert-condition-never-fires",
+        Severity::Error,
+        message,
+        location.clone(),
+    )
+    .for_job(&job.id)
+    .with_suggestion(suggestion)
+}
+
+/// An alert that fires on `failure()` alone, for the jobs that rely on it.
+pub fn misses_timeout(
+    repo: &Repository,
+    gate: Location,
+    jobs: &[String],
+    explicit: bool,
+) -> Finding {
+    let names = jobs
+        .iter()
+        .map(|j| format!("`{j}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (severity, why) = match explicit {
+        true => (
+            Severity::Warning,
+            "a job here sets `timeout-minutes`, and a job that runs past it",
+        ),
+        false => (
+            Severity::Note,
+            "a job that runs past the default 360-minute timeout",
+        ),
+    };
+    let message = format!(
+        "this alert does not fire when {names} times out or is cancelled: {why} is cancelled, not failed, \
+         so `failure()` is false and the alert is skipped"
+    );
+    let suggestion =
+        key_indent(repo, &gate).map(|indent| format!("{indent}if: failure() || cancelled()\n"));
+    let job = jobs.first().cloned().unwrap_or_default();
+    Finding::new("alert-misses-timeout", severity, message, gate)
+        .for_job(&job)
+        .with_suggestion(suggestion)
+}
+
+/// The indentation of the item at `location` (a list item's dash, or a mapping key).
+fn indent_of(repo: &Repository, location: &Location) -> Option<usize> {
+    let source = repo.source(&location.path)?;
+    let span = source.span_of(&location.route)?;
+    let line = source.text().lines().nth(span.line - 1)?;
+    Some(line.chars().take_while(|c| *c == ' ').count())
+}
+
+/// The indentation of the keys inside the item at `location`: for `- name: x` the
+/// column of `name`.
+fn key_indent(repo: &Repository, location: &Location) -> Option<String> {
+    let source = repo.source(&location.path)?;
+    let span = source.span_of(&location.route)?;
+    let line = source.text().lines().nth(span.line - 1)?;
+    let dash = line.chars().take_while(|c| *c == ' ').count();
+    let rest = &line[dash..];
+    let width = match rest.strip_prefix('-') {
+        Some(after) => dash + 1 + after.chars().take_while(|c| *c == ' ').count(),
+        None => dash + 2,
+    };
+    Some(" ".repeat(width))
+}
+
+fn alert_step(dash: usize) -> String {
+    let pad = " ".repeat(dash);
+    let body = " ".repeat(dash + 2);
+    format!(
+        "{pad}- name: Alert on failure\n\
+         {body}if: failure() || cancelled()\n\
+         {body}uses: slackapi/slack-github-action@v2\n\
+         {body}with:\n\
+         {body}  webhook: ${{{{ secrets.SLACK_WEBHOOK_URL }}}}\n\
+         {body}  webhook-type: incoming-webhook\n\
+         {body}  errors: true\n\
+         {body}  payload: |\n\
+         {body}    text: \"${{{{ github.workflow }}}} / ${{{{ github.job }}}} ${{{{ job.status }}}}: ${{{{ github.server_url }}}}/${{{{ github.repository }}}}/actions/runs/${{{{ github.run_id }}}}\"\n"
+    )
+}
+
+fn notify_job(indent: usize, job: &str) -> String {
+    let pad = " ".repeat(indent);
+    let body = " ".repeat(indent + 2);
+    format!(
+        "{pad}alert-on-failure:\n\
+         {body}needs: [{job}]\n\
+         {body}if: failure() || cancelled()\n\
+         {body}runs-on: ubuntu-latest\n\
+         {body}steps:\n\
+         {body}  - uses: slackapi/slack-github-action@v2\n\
+         {body}    with:\n\
+         {body}      webhook: ${{{{ secrets.SLACK_WEBHOOK_URL }}}}\n\
+         {body}      webhook-type: incoming-webhook\n\
+         {body}      errors: true\n\
+         {body}      payload: |\n\
+         {body}        text: \"${{{{ github.workflow }}}} failed: ${{{{ github.server_url }}}}/${{{{ github.repository }}}}/actions/runs/${{{{ github.run_id }}}}\"\n"
+    )
+}

@@ -1,0 +1,70 @@
+//! The command line, as clap definitions and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use alertlint::output::FormatRequest;
+
+/// Proves that failures of critical GitHub Actions workflows reach a person
+/// (SOC 2 control SOC2-09, critical failure alerting), or shows where they do not.
+#[derive(Debug, Parser)]
+#[command(name = "alertlint", version, about, long_about = None)]
+pub struct Cli {
+    /// Log what alertlint does to stderr (-v: info, -vv: debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge the SOC2-09 control for a repository.
+    Check(CheckArgs),
+    /// Print a rule's title, severity, rationale and remediation.
+    Explain {
+        /// A rule id such as `missing-failure-alert`; leave out to list all rules.
+        rule: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The repository root to judge.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format, optionally to a file: `human`, `json`, `json=report.json`.
+    /// Repeat to write several; `-` as the path means stdout.
+    #[arg(long = "format", short = 'f', value_name = "FORMAT[=PATH]")]
+    pub formats: Vec<FormatRequest>,
+
+    /// Promise no network use: only what the files show is judged.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Also treat workflows matching this path or glob as critical (repeatable).
+    #[arg(long = "critical", value_name = "GLOB")]
+    pub critical: Vec<String>,
+
+    /// Read the config from this file instead of `.github/alertlint.yml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Files larger than this many bytes are reported and not parsed.
+    #[arg(long, value_name = "BYTES", default_value_t = alertlint::repo::DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_size: u64,
+
+    /// When to colour the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

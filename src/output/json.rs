@@ -1,0 +1,72 @@
+//! `--format json`: the stable machine contract, documented in the README. Fields are
+//! only ever added; `schema_version` changes if one is removed or changes meaning.
+
+use serde_json::{Value, json};
+
+use crate::findings::{Finding, JobReport, Location, Report, WorkflowReport};
+use crate::rules::Catalogue;
+
+pub const SCHEMA_VERSION: u64 = 1;
+
+pub fn render(report: &Report) -> String {
+    let control = &Catalogue::builtin().control.control;
+    let document = json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
+        "control": {"id": control.id, "title": control.title, "status": report.status.as_str()},
+        "workflows": report.workflows.iter().map(workflow).collect::<Vec<_>>(),
+        "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn workflow(workflow: &WorkflowReport) -> Value {
+    json!({
+        "path": workflow.path,
+        "name": workflow.name,
+        "critical": workflow.critical,
+        "status": workflow.status.as_str(),
+        "jobs": workflow.jobs.iter().map(job).collect::<Vec<_>>(),
+    })
+}
+
+fn job(job: &JobReport) -> Value {
+    let alerted_by = job.alerted_by.as_ref().map(|by| {
+        json!({
+            "kind": by.kind.as_str(),
+            "path": by.location.path,
+            "line": line(&by.location),
+            "description": by.description,
+        })
+    });
+    json!({
+        "id": job.id,
+        "verdict": job.verdict.as_str(),
+        "alerted": job.verdict == crate::findings::Verdict::Alerted,
+        "alerted_by": alerted_by,
+        "line": line(&job.location),
+    })
+}
+
+fn finding(finding: &Finding) -> Value {
+    let span = finding.location.span;
+    json!({
+        "rule": finding.rule,
+        "severity": finding.severity.as_str(),
+        "message": finding.message,
+        "path": finding.location.path,
+        "line": span.map(|s| s.line),
+        "column": span.map(|s| s.column),
+        "end_line": span.map(|s| s.end_line),
+        "end_column": span.map(|s| s.end_column),
+        "route": finding.location.route_text(),
+        "job": finding.job,
+        "suggestion": finding.suggestion,
+    })
+}
+
+fn line(location: &Location) -> Option<usize> {
+    location.span.map(|s| s.line)
+}
