@@ -170,6 +170,9 @@ impl Analyzer<'_> {
                 for (location, name) in &found.late_steps {
                     self.report(late_step(job, location, name));
                 }
+                for (location, name) in &found.hidden_failures {
+                    self.report(hidden_failure(job, location, name));
+                }
                 if let Some((location, condition)) = found.never_fires.first() {
                     self.report(suggest::never_fires(self.repo, job, location, condition));
                 }
@@ -338,6 +341,22 @@ fn late_step(job: &JobModel, location: &Location, name: &str) -> Finding {
     );
     Finding::new(
         "alert-before-failing-step",
+        Severity::Error,
+        message,
+        location.clone(),
+    )
+    .for_job(&job.id)
+}
+
+fn hidden_failure(job: &JobModel, location: &Location, name: &str) -> Finding {
+    let message = format!(
+        "step \"{name}\" has `continue-on-error: true`, so when it fails job `{}` stays green, `failure()` \
+         stays false, and no alert after it fires: its failure reaches nobody. Remove `continue-on-error`, \
+         or give the step an `id:` and alert on `steps.<id>.outcome == 'failure'`",
+        job.id
+    );
+    Finding::new(
+        "failure-hidden-by-continue-on-error",
         Severity::Error,
         message,
         location.clone(),

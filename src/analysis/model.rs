@@ -53,6 +53,8 @@ pub enum JobBody {
 
 pub struct StepModel {
     pub index: usize,
+    /// The step's `id:`, through which later steps read its outcome.
+    pub id: Option<String>,
     pub name: String,
     pub condition: Condition,
     pub continue_on_error: bool,
@@ -202,6 +204,7 @@ fn workflow_step(
     };
     Some(StepModel {
         index,
+        id: shared.id.clone(),
         name: step_name(shared.name.as_deref(), uses, run, index),
         condition: Condition::from_if(shared.r#if.as_ref()),
         continue_on_error: matches!(shared.continue_on_error, LoE::Literal(true)),
@@ -245,6 +248,7 @@ pub fn build_action_steps(
             };
             StepModel {
                 index,
+                id: step.id.clone(),
                 name: step_name(step.name.as_deref(), uses, run, index),
                 condition: Condition::from_if(step.r#if.as_ref()),
                 continue_on_error: matches!(step.continue_on_error, LoE::Literal(true)),

@@ -39,6 +39,8 @@ pub struct Found {
     pub never_fires: Vec<(Location, String)>,
     /// Later steps that can fail the job after its alert has run.
     pub late_steps: Vec<(Location, String)>,
+    /// `continue-on-error` steps whose failure no later alert hears of.
+    pub hidden_failures: Vec<(Location, String)>,
 }
 
 impl Found {
@@ -47,6 +49,7 @@ impl Found {
         self.unverifiable.extend(other.unverifiable);
         self.never_fires.extend(other.never_fires);
         self.late_steps.extend(other.late_steps);
+        self.hidden_failures.extend(other.hidden_failures);
     }
 
     /// The route to report: a sure one before a narrowed one.
@@ -270,10 +273,48 @@ impl Analyzer<'_> {
             .map(|s| (s.location.clone(), s.name.clone()))
             .collect();
         let covers_something = steps[..last].iter().any(|s| can_fail(&s));
-        if !found.late_steps.is_empty() || !covers_something {
+        found.hidden_failures = self.hidden_failures(steps, base, depth);
+        if !found.late_steps.is_empty() || !covers_something || !found.hidden_failures.is_empty() {
             found.hits.clear();
         }
         found
+    }
+
+    /// A `continue-on-error` step fails without failing the job: `failure()` stays false
+    /// and only its outcome records it. Its failure is heard only by a later alert whose
+    /// condition is true with the job still green and that outcome `failure`.
+    fn hidden_failures(
+        &self,
+        steps: &[StepModel],
+        base: &Scenario,
+        depth: usize,
+    ) -> Vec<(Location, String)> {
+        let mut hidden = Vec::new();
+        for (position, step) in steps.iter().enumerate() {
+            if !step.continue_on_error || matches!(step.role, StepRole::Notifier(_)) {
+                continue;
+            }
+            let mut scenario = merge(Scenario::clean(), base);
+            if let Some(id) = &step.id {
+                scenario.set(&format!("steps.{id}.outcome"), Value::text("failure"));
+                scenario.set(&format!("steps.{id}.conclusion"), Value::text("success"));
+            }
+            let heard = steps[position + 1..]
+                .iter()
+                .enumerate()
+                .any(|(offset, later)| {
+                    let truth = later.condition.evaluate(&scenario);
+                    truth.may_fire()
+                        && !self
+                            .step_reach(steps, position + 1 + offset, &truth, true, depth)
+                            .hits
+                            .is_empty()
+                });
+            if !heard {
+                hidden.push((step.location.clone(), step.name.clone()));
+            }
+        }
+        hidden
     }
 
     /// What one step reaches when it runs: a notifier, a composite holding one, or an

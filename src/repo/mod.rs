@@ -194,7 +194,14 @@ impl Repository {
 
 impl WorkflowFile {
     pub fn from_source(source: SourceFile) -> Self {
-        let parsed = source.parse::<Workflow>();
+        let parsed =
+            source
+                .parse::<Workflow>()
+                .and_then(|workflow| match workflow.jobs.is_empty() {
+                    true => Err(source
+                        .error_at_key("jobs", "the workflow has no jobs, so GitHub rejects it")),
+                    false => Ok(workflow),
+                });
         Self { source, parsed }
     }
 }

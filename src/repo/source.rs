@@ -94,6 +94,15 @@ impl SourceFile {
         })
     }
 
+    /// An error about the structure, placed at a top-level key.
+    pub fn error_at_key(&self, key: &str, message: &str) -> LoadError {
+        let error = LoadError::new(LoadErrorKind::Invalid, message);
+        match self.span_of(&[Segment::Key(key.to_string())]) {
+            Some(span) => error.at(span.line, span.column),
+            None => error,
+        }
+    }
+
     /// The span of a route, or of its nearest ancestor that can be found. Job keys and
     /// mapping keys point at the key; list items point at the whole item.
     pub fn span_of(&self, route: &[Segment]) -> Option<Span> {
