@@ -143,6 +143,8 @@ pub struct Finding {
     pub job: Option<String>,
     /// YAML to add or change, indented to fit the file.
     pub suggestion: Option<String>,
+    /// Where the suggestion goes, in words: "add as the last step of job `sync`".
+    pub fix_hint: Option<String>,
     /// Labels for secondary places, such as the alert step that comes too early.
     pub related: Vec<(Location, String)>,
 }
@@ -161,6 +163,7 @@ impl Finding {
             location,
             job: None,
             suggestion: None,
+            fix_hint: None,
             related: Vec::new(),
         }
     }
@@ -172,6 +175,11 @@ impl Finding {
 
     pub fn with_suggestion(mut self, suggestion: Option<String>) -> Self {
         self.suggestion = suggestion;
+        self
+    }
+
+    pub fn with_fix_hint(mut self, hint: impl Into<String>) -> Self {
+        self.fix_hint = Some(hint.into());
         self
     }
 

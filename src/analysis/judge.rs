@@ -81,7 +81,7 @@ impl Analyzer<'_> {
         for file in &self.repo.workflows {
             let report = match &file.parsed {
                 Err(error) => {
-                    self.report(parse_error(&file.source.path, error));
+                    self.report(parse_error(&file.source, error));
                     not_judged(&file.source.path, None)
                 }
                 Ok(_) => {
@@ -173,8 +173,8 @@ impl Analyzer<'_> {
                 for (location, name) in &found.hidden_failures {
                     self.report(hidden_failure(job, location, name));
                 }
-                if let Some((location, condition)) = found.never_fires.first() {
-                    self.report(suggest::never_fires(self.repo, job, location, condition));
+                if let Some(dead) = found.never_fires.first() {
+                    self.report(suggest::never_fires(self.repo, job, dead));
                 }
             }
         }
@@ -289,7 +289,8 @@ fn not_judged(path: &str, name: Option<&str>) -> WorkflowReport {
     }
 }
 
-fn parse_error(path: &str, error: &LoadError) -> Finding {
+fn parse_error(source: &crate::repo::SourceFile, error: &LoadError) -> Finding {
+    let path = source.path.as_str();
     use crate::repo::LoadErrorKind;
     let rule = match error.kind {
         LoadErrorKind::TooLarge => "workflow-too-large",
@@ -297,13 +298,14 @@ fn parse_error(path: &str, error: &LoadError) -> Finding {
     };
     let mut location = Location::file(path);
     if let (Some(line), Some(column)) = (error.line, error.column) {
+        let offset = source.offset_of(line, column);
         location.span = Some(crate::findings::Span {
             line,
             column,
             end_line: line,
             end_column: column,
-            start_byte: 0,
-            end_byte: 0,
+            start_byte: offset,
+            end_byte: offset,
         });
     }
     let message = format!(

@@ -29,6 +29,25 @@ pub struct Hit {
     pub gate: Location,
 }
 
+/// An alert that exists but whose condition is false when it is needed.
+#[derive(Clone, Debug)]
+pub struct DeadAlert {
+    pub location: Location,
+    pub condition: String,
+    /// The reusable workflow whose own status functions hide the caller's failure.
+    pub inside_callee: Option<String>,
+}
+
+impl DeadAlert {
+    fn new(location: &Location, condition: &str) -> Self {
+        Self {
+            location: location.clone(),
+            condition: condition.to_string(),
+            inside_callee: None,
+        }
+    }
+}
+
 /// Everything a search for routes turned up.
 #[derive(Clone, Debug, Default)]
 pub struct Found {
@@ -36,7 +55,7 @@ pub struct Found {
     /// Remote files that might hold a route but could not be read.
     pub unverifiable: Vec<String>,
     /// Alerts that exist but whose condition is false after a failure.
-    pub never_fires: Vec<(Location, String)>,
+    pub never_fires: Vec<DeadAlert>,
     /// Later steps that can fail the job after its alert has run.
     pub late_steps: Vec<(Location, String)>,
     /// `continue-on-error` steps whose failure no later alert hears of.
@@ -247,7 +266,7 @@ impl Analyzer<'_> {
                 if reach_has_notifier(&reach) && outcome == Outcome::Failed {
                     found
                         .never_fires
-                        .push((step.location.clone(), step.condition.source().to_string()));
+                        .push(DeadAlert::new(&step.location, step.condition.source()));
                 }
                 continue;
             }
@@ -337,7 +356,7 @@ impl Analyzer<'_> {
                     found.hits.push(Hit {
                         kind: RouteKind::Step,
                         location: step.location.clone(),
-                        description: format!("step \"{}\" ({})", step.name, notifier.description),
+                        description: format!("\"{}\" ({})", step.name, notifier.channel),
                         narrowed,
                         gate: step.location.clone(),
                     });
@@ -402,7 +421,7 @@ impl Analyzer<'_> {
             } else if reach_has_notifier(&reach) {
                 found
                     .never_fires
-                    .push((step.location.clone(), step.condition.source().to_string()));
+                    .push(DeadAlert::new(&step.location, step.condition.source()));
             }
         }
         found
@@ -430,7 +449,7 @@ impl Analyzer<'_> {
                 None if !inner.hits.is_empty() && outcome == Outcome::Failed => {
                     found
                         .never_fires
-                        .push((other.location.clone(), other.condition.source().to_string()));
+                        .push(DeadAlert::new(&other.location, other.condition.source()));
                 }
                 None => {}
             }
@@ -480,9 +499,18 @@ impl Analyzer<'_> {
         let states = self.simulate(callee, None, &base);
         let mut found = Found::default();
         for job in &callee.jobs {
-            if let Some(narrowed) = states.get(&job.id).and_then(JobState::runs) {
-                let inner = self.job_notifies(callee, job, &states, &base, depth);
-                found.absorb(inner.retag(RouteKind::Reusable, &job.location, &narrowed));
+            let inner = self.job_notifies(callee, job, &states, &base, depth);
+            match states.get(&job.id).and_then(JobState::runs) {
+                Some(narrowed) => {
+                    found.absorb(inner.retag(RouteKind::Reusable, &job.location, &narrowed))
+                }
+                // Its own status functions see only the callee's jobs, none of which failed.
+                None if !inner.hits.is_empty() => {
+                    let mut dead = DeadAlert::new(&job.location, job.condition.source());
+                    dead.inside_callee = Some(callee.path.to_string());
+                    found.never_fires.push(dead);
+                }
+                None => found.never_fires.extend(inner.never_fires),
             }
         }
         found
@@ -533,7 +561,7 @@ impl Analyzer<'_> {
             found.hits.push(Hit {
                 kind: RouteKind::Reusable,
                 location: first.location.clone(),
-                description: format!("the jobs of {} alert on their own failures", uses.trim()),
+                description: format!("every job of {}", uses.trim().trim_start_matches("./")),
                 narrowed,
                 gate: at.clone(),
             });
@@ -586,7 +614,7 @@ impl Analyzer<'_> {
                         None if !inner.hits.is_empty() && outcome == Outcome::Failed => {
                             found
                                 .never_fires
-                                .push((job.location.clone(), job.condition.source().to_string()));
+                                .push(DeadAlert::new(&job.location, job.condition.source()));
                         }
                         None => {}
                     }

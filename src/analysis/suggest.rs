@@ -2,6 +2,7 @@
 //! the file it goes into.
 
 use super::model::{JobBody, JobModel};
+use super::routes::DeadAlert;
 use crate::findings::{Finding, Location, Severity};
 use crate::repo::Repository;
 
@@ -13,17 +14,23 @@ pub fn missing_alert(
 ) -> Finding {
     let reason = match late_steps.is_empty() {
         true => {
-            "no step runs after a failure, no job that needs it alerts, and no workflow_run listener watches it"
+            "no alert step in it, no job that needs it and no workflow_run listener fires for that failure"
         }
-        false => "its only alert step runs before every step that can fail",
+        false => "its alert step runs before a step that can still fail",
     };
     let message = format!("a failure of job `{}` reaches nobody: {reason}", job.id);
-    let suggestion = match &job.body {
-        JobBody::Steps(steps) => steps
-            .last()
-            .and_then(|last| indent_of(repo, &last.location))
-            .map(|indent| alert_step(indent)),
-        _ => indent_of(repo, &job.location).map(|indent| notify_job(indent, &job.id)),
+    let (suggestion, hint) = match &job.body {
+        JobBody::Steps(steps) => (
+            steps
+                .last()
+                .and_then(|last| indent_of(repo, &last.location))
+                .map(alert_step),
+            format!("add as the last step of job `{}`", job.id),
+        ),
+        _ => (
+            indent_of(repo, &job.location).map(|indent| notify_job(indent, &job.id)),
+            "add as a new job in this workflow".to_string(),
+        ),
     };
     Finding::new(
         "missing-failure-alert",
@@ -33,20 +40,35 @@ pub fn missing_alert(
     )
     .for_job(&job.id)
     .with_suggestion(suggestion)
+    .with_fix_hint(hint)
 }
 
 /// An alert that exists but cannot fire after a failure.
-pub fn never_fires(
-    repo: &Repository,
-    job: &JobModel,
-    location: &Location,
-    condition: &str,
-) -> Finding {
-    let written = match condition.trim().is_empty() {
+pub fn never_fires(repo: &Repository, job: &JobModel, dead: &DeadAlert) -> Finding {
+    let location = &dead.location;
+    if let Some(callee) = &dead.inside_callee {
+        let message = format!(
+            "the alert for job `{}` never fires on its failure: inside the reusable workflow {callee}, \
+             status functions such as `{}` see only that workflow's own jobs, never the caller's, so \
+             it is false when the caller failed. Run the alert with `always()` and pass the caller's \
+             result in as an input, e.g. `status: ${{{{ needs.{}.result }}}}`",
+            job.id,
+            dead.condition.trim(),
+            job.id
+        );
+        return Finding::new(
+            "alert-condition-never-fires",
+            Severity::Error,
+            message,
+            location.clone(),
+        )
+        .for_job(&job.id);
+    }
+    let written = match dead.condition.trim().is_empty() {
         true => "it has no `if:`, so GitHub runs it only while everything succeeds".to_string(),
         false => format!(
             "its condition `{}` is false once something has failed",
-            condition.trim()
+            dead.condition.trim()
         ),
     };
     let message = format!(
@@ -63,6 +85,7 @@ pub fn never_fires(
     )
     .for_job(&job.id)
     .with_suggestion(suggestion)
+    .with_fix_hint("use this as the alert's `if:`")
 }
 
 /// An alert that fires on `failure()` alone, for the jobs that rely on it.
@@ -97,6 +120,7 @@ pub fn misses_timeout(
     Finding::new("alert-misses-timeout", severity, message, gate)
         .for_job(&job)
         .with_suggestion(suggestion)
+        .with_fix_hint("use this as the alert's `if:`")
 }
 
 /// The indentation of the item at `location` (a list item's dash, or a mapping key).

@@ -64,6 +64,7 @@ fn finding(finding: &Finding) -> Value {
         "route": finding.location.route_text(),
         "job": finding.job,
         "suggestion": finding.suggestion,
+        "fix_hint": finding.fix_hint,
     })
 }
 

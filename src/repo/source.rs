@@ -125,6 +125,24 @@ impl SourceFile {
             .as_ref()
     }
 
+    /// The byte offset of a 1-based line and column (counted in characters).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let text = self.text();
+        let mut offset = 0;
+        for (index, content) in text.split_inclusive('\n').enumerate() {
+            if index + 1 == line {
+                let within: usize = content
+                    .chars()
+                    .take(column.saturating_sub(1))
+                    .map(char::len_utf8)
+                    .sum();
+                return offset + within;
+            }
+            offset += content.len();
+        }
+        text.len()
+    }
+
     /// The 1-based line and column of a byte offset in the text.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         line_column(self.text(), offset)
