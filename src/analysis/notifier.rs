@@ -446,10 +446,9 @@ pub fn is_notification_name(name: &str, words: &[String]) -> bool {
     let mut current = String::new();
     let mut previous_lower = false;
     for c in name.chars() {
-        if c == '_' || c == '-' || (c.is_ascii_uppercase() && previous_lower) {
-            if !current.is_empty() {
-                tokens.push(std::mem::take(&mut current));
-            }
+        let boundary = c == '_' || c == '-' || (c.is_ascii_uppercase() && previous_lower);
+        if boundary && !current.is_empty() {
+            tokens.push(std::mem::take(&mut current));
         }
         if c != '_' && c != '-' {
             current.push(c.to_ascii_lowercase());

@@ -89,10 +89,10 @@ fn conditions_after_a_failed_step() {
 fn conditions_at_job_level_after_a_need_failed() {
     let rows: &[(&str, Truth)] = &[
         ("failure()", t()),
-        ("contains(needs.*.result, 'failure')", t()),
+        ("contains(needs.*.result, 'failure')", f()),
         ("always() && contains(needs.*.result, 'failure')", t()),
         ("always() && contains(needs.*.result, 'cancelled')", f()),
-        ("needs.build.result == 'failure'", t()),
+        ("needs.build.result == 'failure'", f()),
         ("always() && needs.build.result == 'failure'", t()),
         ("always() && needs.load.result == 'failure'", f()),
         ("always() && needs.load.result != 'success'", t()),

@@ -1,0 +1,237 @@
+//! The command line's contract for bad input: one clear message, the right exit code, and
+//! never a panic. Every other file is still judged.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn alertlint() -> Command {
+    Command::cargo_bin("alertlint").unwrap()
+}
+
+fn write(root: &Path, relative: &str, text: &str) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const GOOD: &str = "name: Nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  sync:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./sync.sh\n      - if: failure()\n        run: curl -fsS -X POST \"${{ secrets.SLACK_WEBHOOK_URL }}\" -d '{\"text\":\"failed\"}'\n";
+
+#[test]
+fn missing_path_is_a_tool_error_with_one_message() {
+    alertlint()
+        .args(["check", "/definitely/not/here"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no such directory"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn a_file_path_instead_of_a_directory_is_a_tool_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "x.txt", "hello");
+    alertlint()
+        .args(["check", dir.path().join("x.txt").to_str().unwrap()])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn unknown_config_key_names_its_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    write(
+        dir.path(),
+        ".github/alertlint.yml",
+        "critical:\n  - '*.yml'\nrequired_secret:\n  - X\n",
+    );
+    alertlint()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown field `required_secret`"))
+        .stderr(predicate::str::contains("line 3, column 1"));
+}
+
+#[test]
+fn config_with_a_wrong_type_is_a_tool_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    write(dir.path(), ".github/alertlint.yml", "critical: 3\n");
+    alertlint()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1"));
+}
+
+#[test]
+fn file_that_is_not_yaml_is_reported_and_the_others_are_still_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    write(
+        dir.path(),
+        ".github/workflows/broken.yml",
+        "jobs: [unclosed\n  x: {\n",
+    );
+    write(
+        dir.path(),
+        ".github/workflows/binary.yaml",
+        "\u{0}\u{1}\u{2}garbage",
+    );
+    let output = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let errors: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "workflow-parse-error")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        errors.contains(&".github/workflows/broken.yml"),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&".github/workflows/binary.yaml"),
+        "{errors:?}"
+    );
+    let nightly = report["workflows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["path"] == ".github/workflows/nightly.yml")
+        .unwrap();
+    assert_eq!(nightly["jobs"][0]["verdict"], "alerted");
+}
+
+#[test]
+fn parse_errors_carry_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".github/workflows/broken.yml",
+        "name: x\non: push\njobs:\n  a:\n    steps: [\n",
+    );
+    let output = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let finding = &report["findings"][0];
+    assert_eq!(finding["rule"], "workflow-parse-error");
+    assert!(finding["line"].as_u64().unwrap() >= 5, "{finding}");
+    assert!(finding["column"].as_u64().is_some(), "{finding}");
+}
+
+#[test]
+fn empty_workflow_and_workflow_without_jobs_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/empty.yml", "");
+    write(
+        dir.path(),
+        ".github/workflows/comments.yml",
+        "# nothing here\n",
+    );
+    write(
+        dir.path(),
+        ".github/workflows/nojobs.yml",
+        "on: push\njobs: {}\n",
+    );
+    write(
+        dir.path(),
+        ".github/workflows/nojobskey.yml",
+        "on: push\nname: x\n",
+    );
+    let output = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 4, "{report}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+}
+
+#[test]
+fn repository_without_workflows_passes_with_nothing_to_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    alertlint()
+        .args(["check", dir.path().to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("No workflow files found"));
+}
+
+#[test]
+fn explain_prints_a_rule_and_rejects_unknown_ones() {
+    alertlint()
+        .args(["explain", "missing-failure-alert"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("What to do"));
+    alertlint()
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no rule named"));
+}
+
+#[test]
+fn unknown_format_is_a_tool_error() {
+    alertlint()
+        .args(["check", ".", "--format", "yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown format"));
+}
+
+#[test]
+fn json_and_human_can_be_written_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    let out = dir.path().join("report.json");
+    alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "human",
+            "--format",
+            &format!("json={}", out.display()),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "SOC2-09 Critical Failure Alerting: PASS",
+        ));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert_eq!(report["control"]["status"], "pass");
+}
+
+#[test]
+fn colour_follows_no_color_and_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        ".github/workflows/nightly.yml",
+        &GOOD.replace("      - if: failure()\n", "      - if: success()\n"),
+    );
+    let plain = alertlint()
+        .args(["check", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
+    let coloured = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--color", "always"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
+}
