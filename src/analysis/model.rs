@@ -2,7 +2,7 @@
 //! analysis asks of them already worked out: conditions parsed, notifiers classified,
 //! env merged, routes into the file recorded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use github_actions_models::action::{Action, Runs, StepBody};
 use github_actions_models::common::expr::LoE;
@@ -21,6 +21,11 @@ pub struct WorkflowModel<'r> {
     pub path: &'r str,
     pub name: Option<&'r str>,
     pub jobs: Vec<JobModel>,
+    /// Every job's transitive needs, by job id.
+    pub ancestors: BTreeMap<String, BTreeSet<String>>,
+    /// Indices into `jobs`, each job after its needs; jobs caught in a cycle come last,
+    /// in file order, so that a cyclic file is still judged instead of looping.
+    pub order: Vec<usize>,
     pub schedules: Vec<String>,
     pub listens_to: Option<Listener>,
     pub is_callable: bool,
@@ -91,7 +96,7 @@ pub fn build_workflow<'r>(
     catalogue: &Catalogue,
 ) -> WorkflowModel<'r> {
     let workflow_env = env_map(&workflow.env);
-    let jobs = workflow
+    let jobs: Vec<JobModel> = workflow
         .jobs
         .iter()
         .map(|(id, job)| build_job(path, id, job, &workflow_env, versions, catalogue))
@@ -99,11 +104,58 @@ pub fn build_workflow<'r>(
     WorkflowModel {
         path,
         name: workflow.name.as_deref().filter(|n| !n.trim().is_empty()),
+        ancestors: all_ancestors(&jobs),
+        order: job_order(&jobs),
         jobs,
         schedules: schedules(&workflow.on),
         listens_to: listener(&workflow.on),
         is_callable: is_callable(&workflow.on),
     }
+}
+
+fn all_ancestors(jobs: &[JobModel]) -> BTreeMap<String, BTreeSet<String>> {
+    let needs: HashMap<&str, &[String]> = jobs
+        .iter()
+        .map(|j| (j.id.as_str(), j.needs.as_slice()))
+        .collect();
+    jobs.iter()
+        .map(|job| {
+            let mut seen = BTreeSet::new();
+            let mut pending: Vec<&String> = job.needs.iter().collect();
+            while let Some(next) = pending.pop() {
+                if *next != job.id && seen.insert(next.clone()) {
+                    pending.extend(needs.get(next.as_str()).copied().unwrap_or_default());
+                }
+            }
+            (job.id.clone(), seen)
+        })
+        .collect()
+}
+
+fn job_order(jobs: &[JobModel]) -> Vec<usize> {
+    let known: BTreeSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    let mut placed: BTreeSet<&str> = BTreeSet::new();
+    let mut order = Vec::new();
+    loop {
+        let ready: Vec<usize> = (0..jobs.len())
+            .filter(|&i| !placed.contains(jobs[i].id.as_str()))
+            .filter(|&i| {
+                jobs[i]
+                    .needs
+                    .iter()
+                    .all(|n| placed.contains(n.as_str()) || !known.contains(n.as_str()))
+            })
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for index in ready {
+            placed.insert(&jobs[index].id);
+            order.push(index);
+        }
+    }
+    order.extend((0..jobs.len()).filter(|&i| !placed.contains(jobs[i].id.as_str())));
+    order
 }
 
 fn build_job(

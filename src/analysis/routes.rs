@@ -711,61 +711,21 @@ fn job_scenario(
     scenario
 }
 
-/// Jobs in an order where each comes after its needs; jobs caught in a cycle come last,
-/// in file order, so that a cyclic file is still judged instead of looping.
-pub fn topological<'w>(workflow: &'w WorkflowModel<'_>) -> Vec<&'w JobModel> {
-    let mut placed: BTreeSet<&str> = BTreeSet::new();
-    let mut order = Vec::new();
-    loop {
-        let ready: Vec<&JobModel> = workflow
-            .jobs
-            .iter()
-            .filter(|j| !placed.contains(j.id.as_str()))
-            .filter(|j| {
-                j.needs
-                    .iter()
-                    .all(|n| placed.contains(n.as_str()) || workflow.job(n).is_none())
-            })
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        for job in ready {
-            placed.insert(&job.id);
-            order.push(job);
-        }
-    }
-    order.extend(
-        workflow
-            .jobs
-            .iter()
-            .filter(|j| !placed.contains(j.id.as_str())),
-    );
-    order
+/// Jobs in an order where each comes after its needs (computed once per workflow).
+pub fn topological<'w>(workflow: &'w WorkflowModel<'_>) -> impl Iterator<Item = &'w JobModel> {
+    workflow.order.iter().map(|&index| &workflow.jobs[index])
 }
 
-pub fn ancestors(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut pending: Vec<String> = workflow
-        .job(id)
-        .map(|j| j.needs.clone())
-        .unwrap_or_default();
-    while let Some(next) = pending.pop() {
-        if next != id
-            && seen.insert(next.clone())
-            && let Some(job) = workflow.job(&next)
-        {
-            pending.extend(job.needs.iter().cloned());
-        }
-    }
-    seen
+pub fn ancestors<'w>(workflow: &'w WorkflowModel<'_>, id: &str) -> &'w BTreeSet<String> {
+    static EMPTY: BTreeSet<String> = BTreeSet::new();
+    workflow.ancestors.get(id).unwrap_or(&EMPTY)
 }
 
 pub fn descendants(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
     workflow
-        .jobs
+        .ancestors
         .iter()
-        .filter(|j| j.id != id && ancestors(workflow, &j.id).contains(id))
-        .map(|j| j.id.clone())
+        .filter(|(other, ancestors)| other.as_str() != id && ancestors.contains(id))
+        .map(|(other, _)| other.clone())
         .collect()
 }
