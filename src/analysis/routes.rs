@@ -190,7 +190,7 @@ impl Analyzer<'_> {
         if uncertain.is_empty() || uncertain.len() > MAX_UNCERTAIN {
             return to_state(
                 job.condition
-                    .evaluate(&job_scenario(job, states, &ancestors, base)),
+                    .evaluate(&job_scenario(job, states, ancestors, base)),
             );
         }
         let mut outcomes = Vec::new();
@@ -205,7 +205,7 @@ impl Analyzer<'_> {
             }
             outcomes.push(
                 job.condition
-                    .evaluate(&job_scenario(job, &assumed, &ancestors, base)),
+                    .evaluate(&job_scenario(job, &assumed, ancestors, base)),
             );
         }
         if outcomes.iter().all(|t| *t == Truth::True) {
@@ -468,7 +468,7 @@ impl Analyzer<'_> {
         depth: usize,
     ) -> Found {
         let ancestors = ancestors(workflow, &job.id);
-        let mut scenario = job_scenario(job, states, &ancestors, base);
+        let mut scenario = job_scenario(job, states, ancestors, base);
         scenario.success = true;
         scenario.failure = false;
         scenario.cancelled = false;
