@@ -94,6 +94,11 @@ impl Analyzer<'_> {
             };
             reports.push(report);
         }
+        for action in self.repo.actions.values() {
+            if let Err(error) = &action.parsed {
+                self.report(parse_error(&action.source, error));
+            }
+        }
         self.check_listener_names();
         for finding in webhooks::scan(self.repo, self.catalogue) {
             self.report(finding);

@@ -103,6 +103,12 @@ impl<'r> Analyzer<'r> {
         self.actions.get(key).and_then(|steps| steps.as_deref())
     }
 
+    /// A local action that was read and parsed but is not a composite action.
+    fn is_opaque_local_action(&self, key: &str) -> bool {
+        matches!(self.actions.get(key), Some(None))
+            && self.repo.actions.get(key).is_some_and(|a| a.parsed.is_ok())
+    }
+
     fn remote_action_steps(&self, uses: &str) -> Option<&[StepModel]> {
         self.action_steps(uses.trim())
     }

@@ -362,6 +362,10 @@ impl Analyzer<'_> {
                     });
                 }
             }
+            StepRole::LocalAction(key) if self.is_opaque_local_action(key) => {
+                // A JavaScript or Docker action: its code is not YAML we can judge.
+                found.unverifiable.push(format!("./{key}"));
+            }
             StepRole::LocalAction(key) => {
                 let inner = self.composite(key, &step.with, depth + 1);
                 if check_checkout
