@@ -45,7 +45,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub offline: bool,
 
-    /// Also treat workflows matching this path or glob as critical (repeatable).
+    /// Treat workflows matching this path or glob as critical (repeatable). Adds to the
+    /// config's `critical:`; with neither, every scheduled workflow is critical.
     #[arg(long = "critical", value_name = "GLOB")]
     pub critical: Vec<String>,
 

@@ -96,6 +96,11 @@ impl Config {
                 if let Some(cut) = message.find(" at line ") {
                     message.truncate(cut);
                 }
+                // Name the shapes in the config's own terms, not the program's.
+                let message = message
+                    .replace("struct Config", "a mapping of settings")
+                    .replace("struct Exception", "a mapping with `rule`, `reason`, ...")
+                    .replace("a sequence", "a list");
                 Err(error(shown, &message, location.map(|l| (l, text))))
             }
         }

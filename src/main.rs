@@ -46,12 +46,21 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("alertlint={level}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    let requests = match output_requests(&args.formats) {
+        Ok(requests) => requests,
+        Err(e) => return tool_error(miette::miette!("{e}")),
+    };
+    let repo = match Repository::load(&args.path, args.max_file_size) {
+        Ok(repo) => repo,
+        Err(e) => return tool_error(miette::miette!("{e}")),
+    };
     let (config, _) = match Config::load(&args.path, args.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(e) => return tool_error(miette::Report::new(*e)),
@@ -62,10 +71,26 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(selector) => selector,
         Err(e) => return tool_error(miette::miette!("{e}")),
     };
-    let repo = match Repository::load(&args.path, args.max_file_size) {
-        Ok(repo) => repo,
-        Err(e) => return tool_error(miette::miette!("{e}")),
-    };
+    let paths: Vec<&str> = repo
+        .workflows
+        .iter()
+        .map(|w| w.source.path.as_str())
+        .collect();
+    let unmatched = selector.unmatched(&paths);
+    if !unmatched.is_empty() {
+        let listed = unmatched
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return tool_error(miette::miette!(
+            help = "patterns with a `/` match the path from the repository root \
+                    (.github/workflows/nightly.yml); patterns without one match the file name (nightly.yml)",
+            "critical pattern {listed} matches no workflow in {}, so the workflow it was meant \
+             to name would go unjudged",
+            args.path.display()
+        ));
+    }
     tracing::info!(
         workflows = repo.workflows.len(),
         actions = repo.actions.len(),
@@ -73,13 +98,6 @@ fn check(args: &CheckArgs) -> ExitCode {
     );
     let report = analyse(&repo, &selector);
 
-    let requests = match args.formats.is_empty() {
-        true => vec![FormatRequest {
-            format: Format::Human,
-            path: None,
-        }],
-        false => args.formats.clone(),
-    };
     for request in &requests {
         let text = match request.format {
             Format::Human => human::render(&report, &repo, &human_options(args, request)),
@@ -94,6 +112,30 @@ fn check(args: &CheckArgs) -> ExitCode {
         Status::Fail => 1,
         Status::Unverified => 3,
     })
+}
+
+/// The outputs to write: the human report goes to stdout unless a machine format does,
+/// and at most one format may go to stdout, so that what lands there can be parsed.
+fn output_requests(formats: &[FormatRequest]) -> Result<Vec<FormatRequest>, String> {
+    let to_stdout = formats.iter().filter(|r| r.path.is_none()).count();
+    if to_stdout > 1 {
+        return Err(
+            "only one --format can write to standard output; give the others a file, \
+                    as in `--format json=report.json`"
+                .to_string(),
+        );
+    }
+    let mut requests = formats.to_vec();
+    if to_stdout == 0 {
+        requests.insert(
+            0,
+            FormatRequest {
+                format: Format::Human,
+                path: None,
+            },
+        );
+    }
+    Ok(requests)
 }
 
 fn human_options(args: &CheckArgs, request: &FormatRequest) -> human::HumanOptions {
@@ -136,7 +178,7 @@ fn explain(rule: Option<&str>) -> ExitCode {
     let catalogue = Catalogue::builtin();
     let Some(id) = rule else {
         for rule in &catalogue.control.rules {
-            println!("{:<30} {:<8} {}", rule.id, rule.severity, rule.title);
+            println!("{:<36} {:<8} {}", rule.id, rule.severity, rule.title);
         }
         return ExitCode::SUCCESS;
     };

@@ -160,13 +160,28 @@ fn empty_workflow_and_workflow_without_jobs_are_errors_not_panics() {
 }
 
 #[test]
-fn repository_without_workflows_passes_with_nothing_to_judge() {
+fn empty_workflows_folder_passes_with_nothing_to_judge() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).unwrap();
     alertlint()
         .args(["check", dir.path().to_str().unwrap()])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("No workflow files found"));
+}
+
+#[test]
+fn path_without_a_workflows_folder_is_a_tool_error_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    alertlint()
+        .args(["check", dir.path().join(".github").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "has no .github/workflows directory",
+        ))
+        .stderr(predicate::str::contains("did you mean"));
 }
 
 #[test]
@@ -234,4 +249,65 @@ fn colour_follows_no_color_and_the_flag() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
+}
+
+#[test]
+fn critical_pattern_that_matches_nothing_is_a_tool_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--critical",
+            ".github/workflows/nightlyy.yml",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("matches no workflow"));
+}
+
+#[test]
+fn two_formats_on_standard_output_are_refused() {
+    alertlint()
+        .args(["check", ".", "--format", "json", "--format", "human"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "only one --format can write to standard output",
+        ));
+}
+
+#[test]
+fn hardcoded_webhook_never_appears_in_human_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "T0CANARY1/B0CANARY2/c4n4ryc4n4ryc4n4ryc4n4ry";
+    let workflow = GOOD.replace(
+        "\"${{ secrets.SLACK_WEBHOOK_URL }}\"",
+        &format!("https://hooks.slack.com/services/{secret}"),
+    );
+    write(dir.path(), ".github/workflows/nightly.yml", &workflow);
+    for format in ["human", "json"] {
+        let output = alertlint()
+            .args([
+                "check",
+                dir.path().to_str().unwrap(),
+                "--format",
+                format,
+                "-vv",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(all.contains("webhook-hardcoded"), "{all}");
+        assert!(
+            !all.contains("c4n4ry"),
+            "{format} output shows the webhook's secret part:\n{all}"
+        );
+    }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::condition::Scenario;
 use super::model::{JobBody, JobModel, WorkflowModel};
-use super::routes::{Found, Hit, Outcome};
+use super::routes::{DeadAlert, Found, Hit, Outcome};
+use super::suggest::TimeoutGap;
 use super::{Analyzer, CriticalSelector, suggest, webhooks};
 use crate::findings::{
     AlertedBy, Finding, JobReport, Location, Report, Severity, Verdict, WorkflowReport,
@@ -126,12 +127,22 @@ impl Analyzer<'_> {
         }
         let base = Scenario::clean();
         let mut jobs = Vec::new();
-        let mut timeouts: BTreeMap<String, (Location, Vec<String>, bool)> = BTreeMap::new();
+        let mut timeouts: BTreeMap<String, TimeoutGap> = BTreeMap::new();
+        let mut dead_alerts: BTreeMap<String, (DeadAlert, Vec<String>)> = BTreeMap::new();
         for job in &workflow.jobs {
             let judgement = self.judge(workflow, job, &base, 0);
             self.explain(job, &judgement);
             if judgement.verdict == Verdict::Alerted {
                 self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+            }
+            if judgement.verdict == Verdict::NotAlerted
+                && let Some(dead) = judgement.found.never_fires.first()
+            {
+                let key = format!("{}#{}", dead.location.path, dead.location.route_text());
+                let entry = dead_alerts
+                    .entry(key)
+                    .or_insert_with(|| (dead.clone(), Vec::new()));
+                entry.1.push(job.id.clone());
             }
             jobs.push(JobReport {
                 id: job.id.clone(),
@@ -144,10 +155,11 @@ impl Analyzer<'_> {
                 location: job.location.clone(),
             });
         }
-        for (location, job_ids, explicit) in timeouts.into_values() {
-            self.report(suggest::misses_timeout(
-                self.repo, location, &job_ids, explicit,
-            ));
+        for (dead, job_ids) in dead_alerts.values() {
+            self.report(suggest::never_fires(self.repo, job_ids, dead));
+        }
+        for gap in timeouts.values() {
+            self.report(suggest::misses_timeout(self.repo, gap));
         }
         WorkflowReport {
             path: workflow.path.to_string(),
@@ -171,15 +183,12 @@ impl Analyzer<'_> {
             }
             Verdict::Unverified => self.report(unverified(job, &found.unverifiable)),
             Verdict::NotAlerted => {
-                self.report(suggest::missing_alert(self.repo, job, &found.late_steps));
+                self.report(suggest::missing_alert(self.repo, job, found));
                 for (location, name) in &found.late_steps {
                     self.report(late_step(job, location, name));
                 }
                 for (location, name) in &found.hidden_failures {
                     self.report(hidden_failure(job, location, name));
-                }
-                if let Some(dead) = found.never_fires.first() {
-                    self.report(suggest::never_fires(self.repo, job, dead));
                 }
             }
         }
@@ -192,7 +201,7 @@ impl Analyzer<'_> {
         workflow: &WorkflowModel<'_>,
         job: &JobModel,
         judgement: &Judgement,
-        gaps: &mut BTreeMap<String, (Location, Vec<String>, bool)>,
+        gaps: &mut BTreeMap<String, TimeoutGap>,
     ) {
         let base = Scenario::clean();
         let cancelled = self.routes(workflow, job, Outcome::Cancelled, &base, 0);
@@ -203,11 +212,14 @@ impl Analyzer<'_> {
             return;
         };
         let key = format!("{}#{}", hit.gate.path, hit.gate.route_text());
-        let entry = gaps
-            .entry(key)
-            .or_insert_with(|| (hit.gate.clone(), Vec::new(), false));
-        entry.1.push(job.id.clone());
-        entry.2 |= job.timeout_set;
+        let gap = gaps.entry(key).or_insert_with(|| TimeoutGap {
+            gate: hit.gate.clone(),
+            jobs: Vec::new(),
+            explicit_timeout: false,
+            listener: hit.kind == crate::findings::RouteKind::WorkflowRun,
+        });
+        gap.jobs.push(job.id.clone());
+        gap.explicit_timeout |= job.timeout_set;
     }
 
     /// `workflow_run` matches by name; a listener that names a file or a workflow that
@@ -313,10 +325,15 @@ fn parse_error(source: &crate::repo::SourceFile, error: &LoadError) -> Finding {
             end_byte: offset,
         });
     }
-    let message = format!(
-        "{}; GitHub cannot run this workflow and alertlint cannot judge it",
-        error.message
-    );
+    let message = match error.kind {
+        LoadErrorKind::TooLarge | LoadErrorKind::Unreadable => {
+            format!("{}; alertlint did not judge it", error.message)
+        }
+        _ => format!(
+            "{}; GitHub cannot run this workflow and alertlint cannot judge it",
+            error.message
+        ),
+    };
     Finding::new(rule, Severity::Error, message, location)
 }
 
@@ -359,7 +376,8 @@ fn hidden_failure(job: &JobModel, location: &Location, name: &str) -> Finding {
     let message = format!(
         "step \"{name}\" has `continue-on-error: true`, so when it fails job `{}` stays green, `failure()` \
          stays false, and no alert after it fires: its failure reaches nobody. Remove `continue-on-error`, \
-         or give the step an `id:` and alert on `steps.<id>.outcome == 'failure'`",
+         or give the step an `id:` and write the alert's condition as \
+         `failure() || cancelled() || steps.<id>.outcome == 'failure'`",
         job.id
     );
     Finding::new(

@@ -239,11 +239,18 @@ fn destination_not_secret(action: &str, value: &str, step: &StepView<'_>) -> Opt
         // A literal webhook URL is reported by `webhook-hardcoded` instead.
         return None;
     }
-    let message = format!(
-        "{action} takes its destination from a value that is not a secret; anyone who can read \
-         the repository or its variables can post to it, and it cannot be rotated without a commit. \
-         Store it as a secret and write `${{{{ secrets.NAME }}}}`"
-    );
+    let message = match literal {
+        true => format!(
+            "{action} takes its destination from a literal value written into the workflow: anyone \
+             who can read the repository can post to it, and rotating it means a commit. Store it as \
+             a secret and write `${{{{ secrets.NAME }}}}`"
+        ),
+        false => format!(
+            "{action} takes its destination from a configuration variable (`vars.`), which is stored \
+             in plain text and visible to anyone who can read the repository's settings. Store it as \
+             a secret and write `${{{{ secrets.NAME }}}}`"
+        ),
+    };
     Some(Finding::new(
         "notifier-misconfigured",
         Severity::Warning,
@@ -419,6 +426,13 @@ fn notification_secret(script: &str, step: &StepView<'_>, words: &[String]) -> O
             .expect("static regex")
     });
     let direct = secret_re.captures_iter(script).map(|c| c[1].to_string());
+    // An env var that carries a secret counts by its own name and by the secret's name:
+    // `$HOOK` with `HOOK: ${{ secrets.SLACK_WEBHOOK_URL }}` is a Slack webhook.
+    let with_secret_names = |(name, value): (String, &String)| {
+        let mut names = vec![name];
+        names.extend(secret_re.captures_iter(value).map(|c| c[1].to_string()));
+        names
+    };
     let via_env = var_re
         .captures_iter(script)
         .filter_map(|c| {
@@ -428,12 +442,15 @@ fn notification_secret(script: &str, step: &StepView<'_>, words: &[String]) -> O
                 .next()
                 .map(|m| m.as_str().to_string())
         })
-        .filter(|name| step.env.get(name).is_some_and(|v| v.contains("secrets.")));
+        .filter_map(|name| step.env.get(&name).map(|value| (name, value)))
+        .filter(|(_, value)| value.contains("secrets."))
+        .flat_map(with_secret_names);
     let step_env = step
         .own_env
         .iter()
         .filter(|(_, value)| value.contains("secrets."))
-        .map(|(name, _)| name.clone());
+        .map(|(name, value)| (name.clone(), value))
+        .flat_map(with_secret_names);
     direct
         .chain(via_env)
         .chain(step_env)

@@ -29,13 +29,23 @@ pub struct Hit {
     pub gate: Location,
 }
 
+/// A file with a status of its own, which its status functions read instead of the caller's.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    Callee(String),
+    Composite(String),
+}
+
 /// An alert that exists but whose condition is false when it is needed.
 #[derive(Clone, Debug)]
 pub struct DeadAlert {
     pub location: Location,
     pub condition: String,
-    /// The reusable workflow whose own status functions hide the caller's failure.
-    pub inside_callee: Option<String>,
+    /// The reusable workflow or composite action whose own status functions hide the
+    /// caller's failure from this alert.
+    pub inside: Option<Scope>,
+    /// What the job's needs report in that run, e.g. "`needs.load.result` is `skipped`".
+    pub needs_detail: Option<String>,
 }
 
 impl DeadAlert {
@@ -43,7 +53,8 @@ impl DeadAlert {
         Self {
             location: location.clone(),
             condition: condition.to_string(),
-            inside_callee: None,
+            inside: None,
+            needs_detail: None,
         }
     }
 }
@@ -60,6 +71,10 @@ pub struct Found {
     pub late_steps: Vec<(Location, String)>,
     /// `continue-on-error` steps whose failure no later alert hears of.
     pub hidden_failures: Vec<(Location, String)>,
+    /// Notifier steps whose settings stop them from delivering.
+    pub broken: Vec<String>,
+    /// Steps that look like alerts but are not, with the reason.
+    pub look_alikes: Vec<(String, String)>,
 }
 
 impl Found {
@@ -69,6 +84,8 @@ impl Found {
         self.never_fires.extend(other.never_fires);
         self.late_steps.extend(other.late_steps);
         self.hidden_failures.extend(other.hidden_failures);
+        self.broken.extend(other.broken);
+        self.look_alikes.extend(other.look_alikes);
     }
 
     /// The route to report: a sure one before a narrowed one.
@@ -275,25 +292,32 @@ impl Analyzer<'_> {
             }
             found.absorb(reach);
         }
-        let Some(last) = last_hit else {
-            return found;
-        };
-        // A step can fail the job after the alert when it runs on a good day and is not
-        // allowed to fail; one that runs only after a failure comes after the alert anyway.
+        // A step can fail the job when it runs on a good day and is not allowed to fail;
+        // one that runs only after a failure comes after the alert anyway.
         let clean = merge(Scenario::clean(), base);
-        let can_fail = |s: &&StepModel| {
+        let can_fail = |s: &StepModel| {
             !s.continue_on_error
                 && !matches!(s.role, StepRole::Notifier(_))
                 && s.condition.evaluate(&clean).may_fire()
         };
-        found.late_steps = steps[last + 1..]
+        let failable: Vec<usize> = (0..steps.len()).filter(|&i| can_fail(&steps[i])).collect();
+        found.late_steps = failable
             .iter()
-            .filter(can_fail)
-            .map(|s| (s.location.clone(), s.name.clone()))
+            .filter(|&&i| last_hit.is_none_or(|last| i > last))
+            .map(|&i| (steps[i].location.clone(), steps[i].name.clone()))
             .collect();
-        let covers_something = steps[..last].iter().any(|s| can_fail(&s));
-        found.hidden_failures = self.hidden_failures(steps, base, depth);
-        if !found.late_steps.is_empty() || !covers_something || !found.hidden_failures.is_empty() {
+        if last_hit.is_none() {
+            // With no alert at all, the later steps are not "late": there is nothing to be late for.
+            found.late_steps.clear();
+        }
+        if outcome == Outcome::Failed {
+            let (hidden, heard_by) = self.hidden_failures(steps, base, depth);
+            found.hidden_failures = hidden;
+            found.hits.extend(heard_by);
+        }
+        let job_failures_covered =
+            failable.is_empty() || found.late_steps.is_empty() && last_hit.is_some();
+        if !job_failures_covered || !found.hidden_failures.is_empty() {
             found.hits.clear();
         }
         found
@@ -307,8 +331,9 @@ impl Analyzer<'_> {
         steps: &[StepModel],
         base: &Scenario,
         depth: usize,
-    ) -> Vec<(Location, String)> {
+    ) -> (Vec<(Location, String)>, Vec<Hit>) {
         let mut hidden = Vec::new();
+        let mut heard_by = Vec::new();
         for (position, step) in steps.iter().enumerate() {
             if !step.continue_on_error || matches!(step.role, StepRole::Notifier(_)) {
                 continue;
@@ -318,22 +343,26 @@ impl Analyzer<'_> {
                 scenario.set(&format!("steps.{id}.outcome"), Value::text("failure"));
                 scenario.set(&format!("steps.{id}.conclusion"), Value::text("success"));
             }
-            let heard = steps[position + 1..]
+            let heard: Vec<Hit> = steps[position + 1..]
                 .iter()
                 .enumerate()
-                .any(|(offset, later)| {
+                .flat_map(|(offset, later)| {
                     let truth = later.condition.evaluate(&scenario);
-                    truth.may_fire()
-                        && !self
-                            .step_reach(steps, position + 1 + offset, &truth, true, depth)
-                            .hits
-                            .is_empty()
-                });
-            if !heard {
+                    match truth.may_fire() {
+                        true => {
+                            self.step_reach(steps, position + 1 + offset, &truth, true, depth)
+                                .hits
+                        }
+                        false => Vec::new(),
+                    }
+                })
+                .collect();
+            if heard.is_empty() {
                 hidden.push((step.location.clone(), step.name.clone()));
             }
+            heard_by.extend(heard);
         }
-        hidden
+        (hidden, heard_by)
     }
 
     /// What one step reaches when it runs: a notifier, a composite holding one, or an
@@ -352,7 +381,9 @@ impl Analyzer<'_> {
         match &step.role {
             StepRole::Notifier(notifier) => {
                 self.report_all(&notifier.findings);
-                if !notifier.breaks {
+                if notifier.breaks {
+                    found.broken.push(step.name.clone());
+                } else {
                     found.hits.push(Hit {
                         kind: RouteKind::Step,
                         location: step.location.clone(),
@@ -384,7 +415,10 @@ impl Analyzer<'_> {
                 }
                 None => found.unverifiable.push(uses.clone()),
             },
-            StepRole::NotAlert(_) | StepRole::Other => {}
+            StepRole::NotAlert(reason) => {
+                found.look_alikes.push((step.name.clone(), reason.clone()))
+            }
+            StepRole::Other => {}
         }
         found
     }
@@ -405,7 +439,12 @@ impl Analyzer<'_> {
                 evaluate_value(value, &Scenario::clean()),
             );
         }
-        self.fresh_steps(steps, &scenario, false, depth)
+        let mut found = self.fresh_steps(steps, &scenario, false, depth);
+        for dead in &mut found.never_fires {
+            dead.inside
+                .get_or_insert_with(|| Scope::Composite(key.to_string()));
+        }
+        found
     }
 
     /// Notifiers among steps that start clean (a notify job, a callee, a composite).
@@ -451,9 +490,9 @@ impl Analyzer<'_> {
                     found.absorb(inner.retag(RouteKind::Job, &other.location, &narrowed))
                 }
                 None if !inner.hits.is_empty() && outcome == Outcome::Failed => {
-                    found
-                        .never_fires
-                        .push(DeadAlert::new(&other.location, other.condition.source()));
+                    let mut dead = DeadAlert::new(&other.location, other.condition.source());
+                    dead.needs_detail = needs_detail(other, &states);
+                    found.never_fires.push(dead);
                 }
                 None => {}
             }
@@ -511,7 +550,7 @@ impl Analyzer<'_> {
                 // Its own status functions see only the callee's jobs, none of which failed.
                 None if !inner.hits.is_empty() => {
                     let mut dead = DeadAlert::new(&job.location, job.condition.source());
-                    dead.inside_callee = Some(callee.path.to_string());
+                    dead.inside = Some(Scope::Callee(callee.path.to_string()));
                     found.never_fires.push(dead);
                 }
                 None => found.never_fires.extend(inner.never_fires),
@@ -627,6 +666,24 @@ impl Analyzer<'_> {
         }
         found
     }
+}
+
+fn needs_detail(job: &JobModel, states: &BTreeMap<String, JobState>) -> Option<String> {
+    let parts: Vec<String> = job
+        .needs
+        .iter()
+        .filter_map(|need| {
+            let value = match states.get(need)? {
+                JobState::Unknown(_) => return None,
+                state => state.result_value(),
+            };
+            match value {
+                Value::Text(text) => Some(format!("`needs.{need}.result` is `{text}`")),
+                _ => None,
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 fn to_state(truth: Truth) -> JobState {

@@ -1,24 +1,19 @@
 //! The findings that come with a fix-up: the exact YAML to add or change, indented to fit
 //! the file it goes into.
 
+use super::condition::Condition;
 use super::model::{JobBody, JobModel};
-use super::routes::DeadAlert;
+use super::routes::{DeadAlert, Found, Scope};
 use crate::findings::{Finding, Location, Severity};
 use crate::repo::Repository;
 
 /// A job whose failure reaches nobody, with the step (or job) that would close the gap.
-pub fn missing_alert(
-    repo: &Repository,
-    job: &JobModel,
-    late_steps: &[(Location, String)],
-) -> Finding {
-    let reason = match late_steps.is_empty() {
-        true => {
-            "no alert step in it, no job that needs it and no workflow_run listener fires for that failure"
-        }
-        false => "its alert step runs before a step that can still fail",
-    };
-    let message = format!("a failure of job `{}` reaches nobody: {reason}", job.id);
+pub fn missing_alert(repo: &Repository, job: &JobModel, found: &Found) -> Finding {
+    let message = format!(
+        "a failure of job `{}` reaches nobody: {}",
+        job.id,
+        why_not_alerted(found)
+    );
     let (suggestion, hint) = match &job.body {
         JobBody::Steps(steps) => (
             steps
@@ -43,18 +38,62 @@ pub fn missing_alert(
     .with_fix_hint(hint)
 }
 
+/// The most specific reason a job is not alerted, in words.
+fn why_not_alerted(found: &Found) -> String {
+    if let Some((_, name)) = found.late_steps.first() {
+        return format!("its alert step runs before step \"{name}\", which can still fail");
+    }
+    if let Some((_, name)) = found.hidden_failures.first() {
+        return format!(
+            "step \"{name}\" fails without failing the job (continue-on-error), and no alert reads its outcome"
+        );
+    }
+    if let Some(name) = found.broken.first() {
+        return format!(
+            "its alert step \"{name}\" is set up so that it cannot deliver (see notifier-misconfigured)"
+        );
+    }
+    if !found.never_fires.is_empty() {
+        return "its alert exists but its condition is false when the job fails (see alert-condition-never-fires)".to_string();
+    }
+    if let Some((name, reason)) = found.look_alikes.first() {
+        return format!(
+            "step \"{name}\" looks like an alert but is not one: {}",
+            reason.trim()
+        );
+    }
+    "no step in it, no job that needs it and no workflow_run listener sends an alert for that failure".to_string()
+}
+
 /// An alert that exists but cannot fire after a failure.
-pub fn never_fires(repo: &Repository, job: &JobModel, dead: &DeadAlert) -> Finding {
+pub fn never_fires(repo: &Repository, jobs: &[String], dead: &DeadAlert) -> Finding {
     let location = &dead.location;
-    if let Some(callee) = &dead.inside_callee {
+    let names = jobs
+        .iter()
+        .map(|j| format!("`{j}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = jobs.first().cloned().unwrap_or_default();
+    if let Some(scope) = &dead.inside {
+        let (what, fix) = match scope {
+            Scope::Callee(path) => (
+                format!("the reusable workflow {path}"),
+                format!(
+                    "run the alert with `always()` and pass the caller's result in as an input, \
+                     e.g. `status: ${{{{ needs.{first}.result }}}}`"
+                ),
+            ),
+            Scope::Composite(key) => (
+                format!("the composite action ./{key}"),
+                "remove this `if:` and put `if: failure() || cancelled()` on the step that uses the action"
+                    .to_string(),
+            ),
+        };
         let message = format!(
-            "the alert for job `{}` never fires on its failure: inside the reusable workflow {callee}, \
-             status functions such as `{}` see only that workflow's own jobs, never the caller's, so \
-             it is false when the caller failed. Run the alert with `always()` and pass the caller's \
-             result in as an input, e.g. `status: ${{{{ needs.{}.result }}}}`",
-            job.id,
+            "this alert never fires when {names} fails: inside {what}, status functions such as `{}` \
+             read only its own status, never the caller's, so the condition is false when the caller \
+             failed. To fix it, {fix}",
             dead.condition.trim(),
-            job.id
         );
         return Finding::new(
             "alert-condition-never-fires",
@@ -62,19 +101,23 @@ pub fn never_fires(repo: &Repository, job: &JobModel, dead: &DeadAlert) -> Findi
             message,
             location.clone(),
         )
-        .for_job(&job.id);
+        .for_job(&first);
     }
-    let written = match dead.condition.trim().is_empty() {
-        true => "it has no `if:`, so GitHub runs it only while everything succeeds".to_string(),
-        false => format!(
-            "its condition `{}` is false once something has failed",
-            dead.condition.trim()
-        ),
+    let condition = dead.condition.trim();
+    let mut written = if condition.is_empty() {
+        "it has no `if:`, so GitHub runs it only while everything before it succeeded".to_string()
+    } else if !Condition::from_text(condition).has_status_function() {
+        format!(
+            "its `if: {condition}` has no status function, so GitHub reads it as `success() && ({condition})`, \
+             which is false once something has failed"
+        )
+    } else {
+        format!("its condition `{condition}` is false in that run")
     };
-    let message = format!(
-        "the alert for job `{}` never fires on a failure: {written}",
-        job.id
-    );
+    if let Some(detail) = &dead.needs_detail {
+        written.push_str(&format!(" (there, {detail})"));
+    }
+    let message = format!("this alert never fires when {names} fails: {written}");
     let suggestion =
         key_indent(repo, location).map(|indent| format!("{indent}if: failure() || cancelled()\n"));
     Finding::new(
@@ -83,44 +126,58 @@ pub fn never_fires(repo: &Repository, job: &JobModel, dead: &DeadAlert) -> Findi
         message,
         location.clone(),
     )
-    .for_job(&job.id)
+    .for_job(&first)
     .with_suggestion(suggestion)
     .with_fix_hint("use this as the alert's `if:`")
 }
 
 /// An alert that fires on `failure()` alone, for the jobs that rely on it.
-pub fn misses_timeout(
-    repo: &Repository,
-    gate: Location,
-    jobs: &[String],
-    explicit: bool,
-) -> Finding {
-    let names = jobs
+pub fn misses_timeout(repo: &Repository, gap: &TimeoutGap) -> Finding {
+    let names = gap
+        .jobs
         .iter()
         .map(|j| format!("`{j}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let (severity, why) = match explicit {
+    let severity = match gap.explicit_timeout {
+        true => Severity::Warning,
+        false => Severity::Note,
+    };
+    let limit = match gap.explicit_timeout {
+        true => "its `timeout-minutes`",
+        false => "the default 360-minute timeout",
+    };
+    let (message, condition) = match gap.listener {
         true => (
-            Severity::Warning,
-            "a job here sets `timeout-minutes`, and a job that runs past it",
+            format!(
+                "this workflow_run listener does not fire when {names} times out or is cancelled: a job that \
+                 runs past {limit} is cancelled, the run concludes `timed_out` or `cancelled`, not \
+                 `failure`, and this listener's condition is false for those conclusions"
+            ),
+            "github.event.workflow_run.conclusion != 'success'",
         ),
         false => (
-            Severity::Note,
-            "a job that runs past the default 360-minute timeout",
+            format!(
+                "this alert does not fire when {names} times out or is cancelled: a job that runs past \
+                 {limit} is cancelled, not failed, and this alert's condition is false for a cancelled job"
+            ),
+            "failure() || cancelled()",
         ),
     };
-    let message = format!(
-        "this alert does not fire when {names} times out or is cancelled: {why} is cancelled, not failed, \
-         so `failure()` is false and the alert is skipped"
-    );
-    let suggestion =
-        key_indent(repo, &gate).map(|indent| format!("{indent}if: failure() || cancelled()\n"));
-    let job = jobs.first().cloned().unwrap_or_default();
-    Finding::new("alert-misses-timeout", severity, message, gate)
+    let suggestion = key_indent(repo, &gap.gate).map(|indent| format!("{indent}if: {condition}\n"));
+    let job = gap.jobs.first().cloned().unwrap_or_default();
+    Finding::new("alert-misses-timeout", severity, message, gap.gate.clone())
         .for_job(&job)
         .with_suggestion(suggestion)
         .with_fix_hint("use this as the alert's `if:`")
+}
+
+/// An alert that fires on failure but not on cancellation, and the jobs relying on it.
+pub struct TimeoutGap {
+    pub gate: Location,
+    pub jobs: Vec<String>,
+    pub explicit_timeout: bool,
+    pub listener: bool,
 }
 
 /// The indentation of the item at `location` (a list item's dash, or a mapping key).

@@ -48,7 +48,7 @@ fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> S
     }
     let text = repo
         .source(&finding.location.path)
-        .map(|s| s.text().to_string());
+        .map(|s| mask_webhooks(s.text()));
     if let (Some(span), Some(text)) = (finding.location.span, &text) {
         let start = span.start_byte.min(text.len());
         let length = first_line_length(text, start, span.end_byte);
@@ -72,8 +72,10 @@ fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> S
         out = format!("{}: {} [{}]\n", place, finding.message, finding.rule);
     }
     if let Some(suggestion) = &finding.suggestion {
+        let hint = finding.fix_hint.as_deref().unwrap_or("write this");
         out.push_str(&format!(
-            "  fix: write this in {} (shown with its indentation):\n",
+            "  fix: {hint}, in {}:
+",
             finding.location.path
         ));
         for line in suggestion.lines() {
@@ -102,7 +104,7 @@ fn summary_table(report: &Report, options: &HumanOptions) -> String {
     for workflow in &report.workflows {
         if !workflow.critical {
             let status = match workflow.status {
-                Status::Fail => "fail (unreadable)",
+                Status::Fail => "not critical, has errors",
                 _ => "not critical",
             };
             table.add_row(vec![
@@ -155,9 +157,8 @@ pub fn closing_line(report: &Report) -> String {
         }
         Status::Fail => format!("{errors} error{} found", if errors == 1 { "" } else { "s" }),
         Status::Unverified => format!(
-            "{} of {} critical jobs could not be verified",
-            count(Verdict::Unverified),
-            jobs.len()
+            "{} not verified",
+            of_jobs(count(Verdict::Unverified), jobs.len())
         ),
         _ if jobs.is_empty() => "no critical workflows found".to_string(),
         _ => format!(
@@ -168,4 +169,26 @@ pub fn closing_line(report: &Report) -> String {
     };
     let status = report.status.as_str().to_ascii_uppercase();
     format!("{} {}: {status} ({detail})", control.id, control.title)
+}
+
+/// "1 of 1 critical job is", "2 of 5 critical jobs are".
+fn of_jobs(count: usize, total: usize) -> String {
+    match total {
+        1 => format!("{count} of 1 critical job is"),
+        _ => format!("{count} of {total} critical jobs are"),
+    }
+}
+
+/// The file's text with the secret part of every literal webhook URL masked byte for byte,
+/// so snippets keep their offsets and never show the credential.
+fn mask_webhooks(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    for (_, regex) in &Catalogue::builtin().webhook_regexes {
+        for captures in regex.captures_iter(text) {
+            if let Some(secret) = captures.name("secret") {
+                bytes[secret.range()].fill(b'*');
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

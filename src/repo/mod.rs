@@ -55,6 +55,11 @@ pub enum ScanError {
     NotFound { path: String },
     #[error("{path}: cannot be read: {reason}")]
     Unreadable { path: String, reason: String },
+    #[error(
+        "{path} has no .github/workflows directory, so there is nothing to judge; pass the root of \
+         the repository (the folder that contains .github){hint}"
+    )]
+    NoWorkflows { path: String, hint: String },
 }
 
 impl Repository {
@@ -73,6 +78,16 @@ impl Repository {
             reason: e.to_string(),
         })?;
 
+        if !canonical.join(".github").join("workflows").is_dir()
+            && is_inside_github_folder(&canonical)
+        {
+            // Almost always `.github` or `.github/workflows` given for the root; judging
+            // it would pass with nothing judged.
+            return Err(ScanError::NoWorkflows {
+                path: shown,
+                hint: root_hint(&canonical),
+            });
+        }
         let mut repo = Repository {
             root: canonical,
             ..Repository::default()
@@ -190,6 +205,19 @@ impl Repository {
             .chain(self.remote_actions.values().map(|a| &a.source))
             .find(|s| s.path == path)
     }
+}
+
+fn is_inside_github_folder(path: &Path) -> bool {
+    path.components().any(|c| c.as_os_str() == ".github")
+}
+
+/// When the path given is inside `.github`, names the root the user probably meant.
+fn root_hint(path: &Path) -> String {
+    path.ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".github").join("workflows").is_dir())
+        .map(|root| format!("; did you mean {}?", root.display()))
+        .unwrap_or_default()
 }
 
 impl WorkflowFile {
