@@ -103,6 +103,9 @@ pub struct Setting {
     pub env: Option<String>,
     #[serde(default)]
     pub destination: Option<bool>,
+    /// Any one of these inputs being set satisfies the setting.
+    #[serde(default)]
+    pub any_input: Vec<String>,
     #[serde(default)]
     pub equals: Option<String>,
 }

@@ -169,6 +169,7 @@ fixtures! {
     rtcamp_slack_notify_on_failure => "rtcamp-slack-notify-on-failure",
     send_mail_on_failure => "send-mail-on-failure",
     slack_pinned_sha_v2_comment_with_v1_config => "slack-pinned-sha-v2-comment-with-v1-config",
+    slack_v1_incoming_webhook_without_payload => "slack-v1-incoming-webhook-without-payload",
     slack_v1_without_webhook_type => "slack-v1-without-webhook-type",
     slack_v2_missing_webhook_type => "slack-v2-missing-webhook-type",
     slack_v2_pinned_sha_version_comment => "slack-v2-pinned-sha-version-comment",

@@ -270,10 +270,16 @@ fn setting_present(setting: &Setting, step: &StepView<'_>, has_destination: bool
     if setting.destination == Some(true) {
         return has_destination;
     }
-    setting_value(setting, step).is_some_and(|v| !v.trim().is_empty())
+    setting_satisfied(setting, step)
 }
 
 fn setting_satisfied(setting: &Setting, step: &StepView<'_>) -> bool {
+    if !setting.any_input.is_empty() {
+        return setting
+            .any_input
+            .iter()
+            .any(|input| step.with.get(input).is_some_and(|v| !v.trim().is_empty()));
+    }
     match (setting_value(setting, step), &setting.equals) {
         (Some(value), Some(expected)) => value.trim().eq_ignore_ascii_case(expected),
         (Some(value), None) => !value.trim().is_empty(),
@@ -341,6 +347,17 @@ fn run_match(description: String, script: &str, step: &StepView<'_>) -> Notifier
         let message = "`curl` exits 0 when the server answers with an HTTP error, so a revoked \
                        webhook or a rejected payload leaves the step green and nobody hears of it. \
                        Add `--fail` (or `-f`) to the curl command";
+        findings.push(Finding::new(
+            "notifier-misconfigured",
+            Severity::Warning,
+            message,
+            step.location.clone(),
+        ));
+    }
+    if script.contains("slack.com/api/") && !script.contains(".ok") {
+        let message = "Slack's Web API answers HTTP 200 with `\"ok\": false` when it rejects a message \
+                       (a revoked token, a wrong channel), so the step stays green and nobody hears of it. \
+                       Check the answer, e.g. pipe it to `jq -e .ok`";
         findings.push(Finding::new(
             "notifier-misconfigured",
             Severity::Warning,
