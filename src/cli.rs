@@ -60,7 +60,7 @@ pub struct CheckArgs {
 
     /// Output format, optionally to a file: `human`, `json`, `sarif`, `github`, `markdown`
     /// or `junit`, e.g. `sarif=alertlint.sarif`. Repeat to write several; `-` as the path
-    /// means stdout. Without this flag, the human report goes to stdout.
+    /// means stdout. Unless a format goes to stdout, the human report goes there.
     #[arg(long = "format", short = 'f', value_name = "FORMAT[=PATH]")]
     pub formats: Vec<FormatRequest>,
 

@@ -107,9 +107,12 @@ fn config_source(file: ConfigFile) -> SourceFile {
 /// `ALERTLINT_TODAY` date, which tests use to stay deterministic.
 fn today() -> Result<jiff::civil::Date, String> {
     match std::env::var("ALERTLINT_TODAY") {
-        Ok(text) if !text.is_empty() => text
-            .parse()
-            .map_err(|_| format!("ALERTLINT_TODAY=`{text}` is not a date such as 2027-03-01; unset it to use the system clock")),
+        Ok(text) if !text.is_empty() => text.parse().map_err(|_| {
+            format!(
+                "ALERTLINT_TODAY=`{text}` is not a date such as 2027-03-01; \
+                 unset it to use the system clock"
+            )
+        }),
         _ => Ok(jiff::tz::Offset::UTC
             .to_datetime(jiff::Timestamp::now())
             .date()),
@@ -117,13 +120,7 @@ fn today() -> Result<jiff::civil::Date, String> {
 }
 
 fn write_outputs(args: &CheckArgs, report: &Report, repo: &Repository) -> Result<(), String> {
-    let requests = match args.formats.is_empty() {
-        true => vec![FormatRequest {
-            format: Format::Human,
-            path: None,
-        }],
-        false => args.formats.clone(),
-    };
+    let requests = requests(&args.formats);
     let prefix = repo_prefix(&repo.root);
     for request in &requests {
         let text = match request.format {
@@ -140,6 +137,22 @@ fn write_outputs(args: &CheckArgs, report: &Report, repo: &Repository) -> Result
         write_output(request, &text)?;
     }
     append_step_summary(args, &requests, report)
+}
+
+/// The formats asked for; when none of them goes to standard output, the human report
+/// goes there too, so that the log of a run that writes files still shows the verdicts.
+fn requests(asked: &[FormatRequest]) -> Vec<FormatRequest> {
+    let mut requests = asked.to_vec();
+    if requests.iter().all(|r| r.path.is_some()) {
+        requests.insert(
+            0,
+            FormatRequest {
+                format: Format::Human,
+                path: None,
+            },
+        );
+    }
+    requests
 }
 
 /// In GitHub Actions, the markdown summary goes to the job's summary page as well,

@@ -366,6 +366,7 @@ fn github_commands_escape_data_and_properties() {
     assert!(text.lines().all(|line| line.starts_with("::")), "{text}");
 }
 
+/// Machine formats written to files leave standard output to the human report.
 #[test]
 fn human_report_and_two_machine_formats_in_one_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -374,8 +375,6 @@ fn human_report_and_two_machine_formats_in_one_run() {
     let (code, stdout) = run(alertlint().args([
         "check",
         "fixtures/step-alert-missing",
-        "--format",
-        "human",
         "--format",
         &format!("sarif={}", sarif.display()),
         "--format",
