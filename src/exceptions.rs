@@ -357,6 +357,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn exception_holds_through_its_last_day_and_lapses_the_next() {
+        let last_day: Date = "2027-03-01".parse().unwrap();
+        let next_day: Date = "2027-03-02".parse().unwrap();
+        assert_eq!(has_expired(Some("2027-03-01"), last_day), Ok(false));
+        assert_eq!(has_expired(Some("2027-03-01"), next_day), Ok(true));
+        assert_eq!(has_expired(None, next_day), Ok(false));
+        assert!(has_expired(Some("March 2027"), last_day).is_err());
+    }
+
+    #[test]
     fn ignore_comment_settings_read_quoted_and_bare_values() {
         let settings =
             r#" reason="vendor runs it, they page us" expires=2027-03-01 approved_by='Ana'"#;

@@ -82,9 +82,10 @@ impl RepoPrefix {
         &self.0
     }
 
-    /// A report path (relative to the scanned root) as a repository path.
+    /// A report path (relative to the scanned root) as a repository path. An absolute
+    /// path (a config outside the root) stays as it is.
     pub fn apply(&self, path: &str) -> String {
-        match self.0.is_empty() {
+        match self.0.is_empty() || path.starts_with('/') {
             true => path.to_string(),
             false => format!("{}/{path}", self.0),
         }

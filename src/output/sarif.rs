@@ -165,10 +165,14 @@ fn region(finding: &Finding) -> Value {
     }
 }
 
-/// A relative URI reference for a repository path: percent-encoded where a URI needs it.
+/// A relative URI reference for a repository path, percent-encoded where a URI needs it.
+/// Only a config given with `--config` outside the scanned root has an absolute path; it
+/// becomes a `file:` URI rather than a relative one that would name the wrong file.
 fn uri(path: &str) -> String {
-    let path = path.trim_start_matches("./").trim_start_matches('/');
-    utf8_percent_encode(path, NOT_IN_PATH).to_string()
+    match path.strip_prefix('/') {
+        Some(_) => format!("file://{}", utf8_percent_encode(path, NOT_IN_PATH)),
+        None => utf8_percent_encode(path.trim_start_matches("./"), NOT_IN_PATH).to_string(),
+    }
 }
 
 /// A hash of the rule and the trimmed text of the finding's first line, and how many
@@ -238,6 +242,7 @@ mod tests {
             ".github/workflows/nightly%20sync%232.yml"
         );
         assert_eq!(uri("dir/é.yml"), "dir/%C3%A9.yml");
+        assert_eq!(uri("/etc/alertlint.yml"), "file:///etc/alertlint.yml");
     }
 
     #[test]
