@@ -28,6 +28,28 @@ pub enum Command {
         /// A rule id such as `missing-failure-alert`; leave out to list all rules.
         rule: Option<String>,
     },
+    /// Print the config's JSON Schema, or check a config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a completion script for a shell, e.g. `alertlint completions bash`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `alertlint man > alertlint.1`.
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of `.github/alertlint.yml`, for editors and other validators.
+    Schema,
+    /// Check a config file: unknown keys, wrong types and unusable exceptions, with their line.
+    Check {
+        /// The config file to check.
+        #[arg(default_value = ".github/alertlint.yml")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -36,8 +58,9 @@ pub struct CheckArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// Output format, optionally to a file: `human`, `json`, `json=report.json`.
-    /// Repeat to write several; `-` as the path means stdout.
+    /// Output format, optionally to a file: `human`, `json`, `sarif`, `github`, `markdown`
+    /// or `junit`, e.g. `sarif=alertlint.sarif`. Repeat to write several; `-` as the path
+    /// means stdout. Unless a format goes to stdout, the human report goes there.
     #[arg(long = "format", short = 'f', value_name = "FORMAT[=PATH]")]
     pub formats: Vec<FormatRequest>,
 
@@ -61,6 +84,27 @@ pub struct CheckArgs {
     /// When to colour the human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Which findings make the exit code non-zero: open errors (and an unverified
+    /// control), also open warnings, or nothing but a tool error.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+
+    /// The SARIF `automationDetails.id`, which GitHub code scanning uses as the category;
+    /// defaults to `alertlint/` followed by the scanned folder.
+    #[arg(long, value_name = "CATEGORY")]
+    pub sarif_category: Option<String>,
+
+    /// Do not append the markdown summary to `$GITHUB_STEP_SUMMARY`.
+    #[arg(long)]
+    pub no_step_summary: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

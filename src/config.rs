@@ -58,19 +58,28 @@ pub struct ConfigError {
     pub span: Option<SourceSpan>,
 }
 
+/// The config file as read: where it is, how findings name it, and its text.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// Relative to the scanned root when it lies inside it, otherwise as given.
+    pub shown: String,
+    pub text: String,
+}
+
 impl Config {
     /// Loads the config from `root`, or `explicit` when given. A missing default file is
     /// an empty config; a missing explicit file is an error.
     pub fn load(
         root: &Path,
         explicit: Option<&Path>,
-    ) -> Result<(Config, Option<PathBuf>), Box<ConfigError>> {
+    ) -> Result<(Config, Option<ConfigFile>), Box<ConfigError>> {
         let (path, required) = match explicit {
             Some(path) => (path.to_path_buf(), true),
             None => (root.join(CONFIG_PATH), false),
         };
         let shown = match explicit {
-            Some(path) => path.display().to_string(),
+            Some(path) => shown_path(root, path),
             None => CONFIG_PATH.to_string(),
         };
         let text = match std::fs::read(&path) {
@@ -81,7 +90,8 @@ impl Config {
             }
             Err(e) => return Err(error(&shown, &format!("cannot be read: {e}"), None)),
         };
-        Config::parse(&shown, &text).map(|config| (config, Some(path)))
+        let config = Config::parse(&shown, &text)?;
+        Ok((config, Some(ConfigFile { path, shown, text })))
     }
 
     pub fn parse(shown: &str, text: &str) -> Result<Config, Box<ConfigError>> {
@@ -104,6 +114,20 @@ impl Config {
                 Err(error(shown, &message, location.map(|l| (l, text))))
             }
         }
+    }
+}
+
+/// An explicit config inside the scanned root is named relative to it, as every other
+/// file in the report is; one outside is named as the user wrote it.
+fn shown_path(root: &Path, path: &Path) -> String {
+    let inside = root
+        .canonicalize()
+        .ok()
+        .zip(path.canonicalize().ok())
+        .and_then(|(root, path)| path.strip_prefix(root).ok().map(Path::to_path_buf));
+    match inside {
+        Some(relative) => relative.to_string_lossy().replace('\\', "/"),
+        None => path.display().to_string(),
     }
 }
 

@@ -147,6 +147,8 @@ pub struct Finding {
     pub fix_hint: Option<String>,
     /// Labels for secondary places, such as the alert step that comes too early.
     pub related: Vec<(Location, String)>,
+    /// The exception that accepts this finding, or one that did and has expired.
+    pub waiver: Option<Waiver>,
 }
 
 impl Finding {
@@ -165,7 +167,19 @@ impl Finding {
             suggestion: None,
             fix_hint: None,
             related: Vec::new(),
+            waiver: None,
         }
+    }
+
+    /// Whether a live exception accepts this finding, so that it no longer weighs on the
+    /// control. It is still reported, marked as waived.
+    pub fn is_waived(&self) -> bool {
+        self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+
+    /// Whether this finding weighs on the control as an error.
+    pub fn is_open_error(&self) -> bool {
+        self.severity == Severity::Error && !self.is_waived()
     }
 
     pub fn for_job(mut self, job: &str) -> Self {
@@ -187,6 +201,84 @@ impl Finding {
         self.related.push((location, label.into()));
         self
     }
+}
+
+/// Where an exception is written: in the config's `exceptions:` list, or as an
+/// `# alertlint: ignore[...]` comment beside the finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaiverSource {
+    Config,
+    Inline,
+}
+
+impl WaiverSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Config => "config",
+            Self::Inline => "inline",
+        }
+    }
+}
+
+/// An accepted gap, with what an auditor asks of it: who accepted it, why, until when,
+/// and where that is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiver {
+    pub source: WaiverSource,
+    pub reason: String,
+    pub approved_by: Option<String>,
+    /// The last day the exception holds, as written (`YYYY-MM-DD`).
+    pub expires: Option<String>,
+    /// True once that day has passed: the finding counts again.
+    pub expired: bool,
+    /// The exception itself: its config entry or its comment.
+    pub location: Location,
+}
+
+impl Waiver {
+    /// One line for any output: `waived until 2027-03-01 by Jane (config ...:12): reason`.
+    pub fn summary(&self) -> String {
+        let mut text = match self.expired {
+            true => "exception expired".to_string(),
+            false => "waived".to_string(),
+        };
+        if let Some(expires) = &self.expires {
+            let word = if self.expired { "on" } else { "until" };
+            text.push_str(&format!(" {word} {expires}"));
+        }
+        if let Some(by) = &self.approved_by {
+            text.push_str(&format!(" (approved by {by})"));
+        }
+        let place = match self.location.span {
+            Some(span) => format!("{}:{}", self.location.path, span.line),
+            None => self.location.path.clone(),
+        };
+        text.push_str(&format!(
+            " [{} {place}]: {}",
+            self.source.as_str(),
+            self.reason
+        ));
+        if self.expired {
+            text.push_str("; the finding counts again");
+        }
+        text
+    }
+}
+
+/// The outcome of one check made against GitHub itself (a secret exists, a schedule is
+/// enabled). The offline check makes none, so the list is empty there.
+#[derive(Clone, Debug)]
+pub struct OnlineCheck {
+    pub name: String,
+    pub outcome: CheckOutcome,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    Skipped,
 }
 
 /// What alertlint concluded about one job of a critical workflow.
@@ -290,6 +382,7 @@ pub struct Report {
     pub status: Status,
     pub workflows: Vec<WorkflowReport>,
     pub findings: Vec<Finding>,
+    pub online_checks: Vec<OnlineCheck>,
 }
 
 impl Report {
@@ -304,7 +397,14 @@ impl Report {
             status,
             workflows,
             findings,
+            online_checks: Vec::new(),
         }
+    }
+
+    /// The live exception that accepts a job's verdict, if any: a job is waived when the
+    /// finding that explains its verdict is.
+    pub fn job_waiver(&self, workflow: &WorkflowReport, job: &JobReport) -> Option<&Waiver> {
+        job_waiver(&self.findings, workflow, job)
     }
 
     pub fn critical_jobs(&self) -> impl Iterator<Item = (&WorkflowReport, &JobReport)> {
@@ -315,10 +415,46 @@ impl Report {
     }
 }
 
+/// The rule whose finding explains a verdict that would keep the control from passing.
+fn verdict_rule(verdict: Verdict) -> Option<&'static str> {
+    match verdict {
+        Verdict::NotAlerted => Some("missing-failure-alert"),
+        Verdict::Unverified => Some("alert-route-unverified"),
+        Verdict::Alerted | Verdict::AlertRoute => None,
+    }
+}
+
+fn job_waiver<'f>(
+    findings: &'f [Finding],
+    workflow: &WorkflowReport,
+    job: &JobReport,
+) -> Option<&'f Waiver> {
+    let rule = verdict_rule(job.verdict)?;
+    findings
+        .iter()
+        .find(|f| {
+            f.rule == rule
+                && f.location.path == workflow.path
+                && f.job.as_deref() == Some(job.id.as_str())
+                && f.is_waived()
+        })
+        .and_then(|f| f.waiver.as_ref())
+}
+
+/// A job's verdict as it weighs on the control: a waived verdict weighs nothing.
+fn weighs(
+    findings: &[Finding],
+    workflow: &WorkflowReport,
+    job: &JobReport,
+    verdict: Verdict,
+) -> bool {
+    job.verdict == verdict && job_waiver(findings, workflow, job).is_none()
+}
+
 fn workflow_status(workflow: &WorkflowReport, findings: &[Finding]) -> Status {
     let has_error = findings
         .iter()
-        .any(|f| f.severity == Severity::Error && f.location.path == workflow.path);
+        .any(|f| f.is_open_error() && f.location.path == workflow.path);
     if !workflow.critical {
         return if has_error {
             Status::Fail
@@ -326,18 +462,15 @@ fn workflow_status(workflow: &WorkflowReport, findings: &[Finding]) -> Status {
             Status::NotCritical
         };
     }
-    if has_error
-        || workflow
+    let any = |verdict| {
+        workflow
             .jobs
             .iter()
-            .any(|j| j.verdict == Verdict::NotAlerted)
-    {
+            .any(|j| weighs(findings, workflow, j, verdict))
+    };
+    if has_error || any(Verdict::NotAlerted) {
         Status::Fail
-    } else if workflow
-        .jobs
-        .iter()
-        .any(|j| j.verdict == Verdict::Unverified)
-    {
+    } else if any(Verdict::Unverified) {
         Status::Unverified
     } else {
         Status::Pass
@@ -345,7 +478,7 @@ fn workflow_status(workflow: &WorkflowReport, findings: &[Finding]) -> Status {
 }
 
 fn control_status(workflows: &[WorkflowReport], findings: &[Finding]) -> Status {
-    let any_error = findings.iter().any(|f| f.severity == Severity::Error);
+    let any_error = findings.iter().any(Finding::is_open_error);
     if any_error || workflows.iter().any(|w| w.status == Status::Fail) {
         Status::Fail
     } else if workflows.iter().any(|w| w.status == Status::Unverified) {
@@ -353,4 +486,12 @@ fn control_status(workflows: &[WorkflowReport], findings: &[Finding]) -> Status 
     } else {
         Status::Pass
     }
+}
+
+/// The order every output lists findings in: by file, then line, then rule.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let line = |f: &Finding| f.location.span.map_or(0, |s| s.line);
+        (&a.location.path, line(a), &a.rule).cmp(&(&b.location.path, line(b), &b.rule))
+    });
 }

@@ -7,7 +7,11 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn alertlint() -> Command {
-    Command::cargo_bin("alertlint").unwrap()
+    let mut command = Command::cargo_bin("alertlint").unwrap();
+    command
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_WORKSPACE");
+    command
 }
 
 fn write(root: &Path, relative: &str, text: &str) {
@@ -273,9 +277,7 @@ fn two_formats_on_standard_output_are_refused() {
         .args(["check", ".", "--format", "json", "--format", "human"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains(
-            "only one --format can write to standard output",
-        ));
+        .stderr(predicate::str::contains("standard output"));
 }
 
 #[test]

@@ -14,12 +14,18 @@ fn fixture_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The day fixtures are judged on, so that exception expiry does not depend on the clock.
+pub const TODAY: &str = "2026-06-01";
+
 /// Runs `alertlint check` on a fixture, from the crate root so paths print relative.
 fn run(name: &str, format: &str) -> (i32, String, String) {
     let output = Command::cargo_bin("alertlint")
         .expect("binary builds")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("NO_COLOR")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_WORKSPACE")
+        .env("ALERTLINT_TODAY", TODAY)
         .env("COLUMNS", "100")
         .args([
             "check",
@@ -100,6 +106,36 @@ fn check_expected(name: &str, code: i32, report: &str) {
             "{name}: expected a {rule} finding, got {rules:?}"
         );
     }
+    check_waivers(name, &expected, &report);
+}
+
+/// `waived` lists the rules whose findings a live exception accepts, and `expired` those
+/// whose exception has expired; when a key is absent, that fixture says nothing of it.
+fn check_waivers(name: &str, expected: &Value, report: &Value) {
+    let findings = report["findings"].as_array().unwrap();
+    let rules_where = |test: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+        findings
+            .iter()
+            .filter(|f| test(f))
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let listed = |key: &str| -> Option<BTreeSet<String>> {
+        expected[key].as_array().map(|rules| {
+            rules
+                .iter()
+                .map(|r| r.as_str().unwrap().to_string())
+                .collect()
+        })
+    };
+    if let Some(waived) = listed("waived") {
+        let got = rules_where(&|f| f["status"] == "waived");
+        assert_eq!(got, waived, "{name}: waived findings");
+    }
+    if let Some(expired) = listed("expired") {
+        let got = rules_where(&|f| f["waiver"]["expired"] == true && f["status"] == "open");
+        assert_eq!(got, expired, "{name}: findings whose exception expired");
+    }
 }
 
 fn check_fixture(name: &str) {
@@ -151,6 +187,11 @@ fixtures! {
     curl_github_api_cancel_not_alert => "curl-github-api-cancel-not-alert",
     curl_slack_secret_on_failure => "curl-slack-secret-on-failure",
     empty_workflow_file => "empty-workflow-file",
+    exception_config_expired => "exception-config-expired",
+    exception_config_live => "exception-config-live",
+    exception_inline_ignore => "exception-inline-ignore",
+    exception_unused => "exception-unused",
+    exception_without_reason => "exception-without-reason",
     failure_job_opens_issue_not_alert => "failure-job-opens-issue-not-alert",
     jobs_empty_mapping => "jobs-empty-mapping",
     nightly_sync_monthly_billing => "nightly-sync-monthly-billing",

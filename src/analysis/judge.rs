@@ -106,7 +106,7 @@ impl Analyzer<'_> {
         }
         let mut findings = self.take_findings();
         self.place(&mut findings, &mut reports);
-        sort_findings(&mut findings);
+        crate::findings::sort(&mut findings);
         Report::new(reports, findings)
     }
 
@@ -410,11 +410,4 @@ fn unverified(job: &JobModel, remote: &[String]) -> Finding {
         _ => job.location.clone(),
     };
     Finding::new("alert-route-unverified", Severity::Note, message, location).for_job(&job.id)
-}
-
-fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let line = |f: &Finding| f.location.span.map_or(0, |s| s.line);
-        (&a.location.path, line(a), &a.rule).cmp(&(&b.location.path, line(b), &b.rule))
-    });
 }

@@ -29,19 +29,20 @@ pub fn render(report: &Report, repo: &Repository, options: &HumanOptions) -> Str
     out
 }
 
-fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> String {
+pub fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> String {
     let catalogue = Catalogue::builtin();
-    let severity = match finding.severity {
-        Severity::Error => miette::Severity::Error,
-        Severity::Warning => miette::Severity::Warning,
-        Severity::Note => miette::Severity::Advice,
+    let severity = match (finding.is_waived(), finding.severity) {
+        (true, _) | (false, Severity::Note) => miette::Severity::Advice,
+        (false, Severity::Error) => miette::Severity::Error,
+        (false, Severity::Warning) => miette::Severity::Warning,
     };
-    let place = match finding.location.span {
-        Some(span) => format!("{}:{}:{}", finding.location.path, span.line, span.column),
-        None => finding.location.path.clone(),
+    let place = super::place(&finding.location);
+    let code = match finding.is_waived() {
+        true => format!("{} ({place}, waived)", finding.rule),
+        false => format!("{} ({place})", finding.rule),
     };
     let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
-        .with_code(format!("{} ({place})", finding.rule))
+        .with_code(code)
         .with_severity(severity);
     if let Some(rule) = catalogue.rule(&finding.rule) {
         diagnostic = diagnostic.with_help(rule.title.clone());
@@ -70,6 +71,9 @@ fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> S
     let mut out = String::new();
     if handler.render_report(&mut out, report.as_ref()).is_err() {
         out = format!("{}: {} [{}]\n", place, finding.message, finding.rule);
+    }
+    if let Some(waiver) = &finding.waiver {
+        out.push_str(&format!("  {}\n", waiver.summary()));
     }
     if let Some(suggestion) = &finding.suggestion {
         let hint = finding.fix_hint.as_deref().unwrap_or("write this");
@@ -122,12 +126,16 @@ fn summary_table(report: &Report, options: &HumanOptions) -> String {
                 None if job.verdict == Verdict::AlertRoute => "(is an alert route)".to_string(),
                 None => "-".to_string(),
             };
+            let verdict = match report.job_waiver(workflow, job) {
+                Some(_) => format!("{} (waived)", job.verdict.as_str()),
+                None => job.verdict.as_str().to_string(),
+            };
             table.add_row(vec![
                 Cell::new(&workflow.path),
                 Cell::new(&job.id),
                 Cell::new("yes"),
                 Cell::new(by),
-                Cell::new(job.verdict.as_str()),
+                Cell::new(verdict),
             ]);
         }
     }
@@ -141,12 +149,16 @@ pub fn closing_line(report: &Report) -> String {
         .critical_jobs()
         .filter(|(_, j)| j.verdict != Verdict::AlertRoute)
         .collect();
-    let count = |verdict: Verdict| jobs.iter().filter(|(_, j)| j.verdict == verdict).count();
-    let errors = report
-        .findings
+    let waived = jobs
         .iter()
-        .filter(|f| f.severity == Severity::Error)
+        .filter(|(w, j)| report.job_waiver(w, j).is_some())
         .count();
+    let count = |verdict: Verdict| {
+        jobs.iter()
+            .filter(|(w, j)| j.verdict == verdict && report.job_waiver(w, j).is_none())
+            .count()
+    };
+    let errors = report.findings.iter().filter(|f| f.is_open_error()).count();
     let detail = match report.status {
         Status::Fail if count(Verdict::NotAlerted) > 0 => {
             format!(
@@ -166,6 +178,10 @@ pub fn closing_line(report: &Report) -> String {
             count(Verdict::Alerted),
             jobs.len()
         ),
+    };
+    let detail = match waived {
+        0 => detail,
+        n => format!("{detail}; {n} waived"),
     };
     let status = report.status.as_str().to_ascii_uppercase();
     format!("{} {}: {status} ({detail})", control.id, control.title)

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::findings::{Finding, JobReport, Location, Report, WorkflowReport};
+use crate::findings::{Finding, JobReport, Location, Report, Waiver, WorkflowReport};
 use crate::rules::Catalogue;
 
 pub const SCHEMA_VERSION: u64 = 1;
@@ -14,7 +14,7 @@ pub fn render(report: &Report) -> String {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
         "control": {"id": control.id, "title": control.title, "status": report.status.as_str()},
-        "workflows": report.workflows.iter().map(workflow).collect::<Vec<_>>(),
+        "workflows": report.workflows.iter().map(|w| workflow(report, w)).collect::<Vec<_>>(),
         "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
@@ -22,17 +22,17 @@ pub fn render(report: &Report) -> String {
     text
 }
 
-fn workflow(workflow: &WorkflowReport) -> Value {
+fn workflow(report: &Report, workflow: &WorkflowReport) -> Value {
     json!({
         "path": workflow.path,
         "name": workflow.name,
         "critical": workflow.critical,
         "status": workflow.status.as_str(),
-        "jobs": workflow.jobs.iter().map(job).collect::<Vec<_>>(),
+        "jobs": workflow.jobs.iter().map(|j| job(report, workflow, j)).collect::<Vec<_>>(),
     })
 }
 
-fn job(job: &JobReport) -> Value {
+fn job(report: &Report, workflow: &WorkflowReport, job: &JobReport) -> Value {
     let alerted_by = job.alerted_by.as_ref().map(|by| {
         json!({
             "kind": by.kind.as_str(),
@@ -47,6 +47,7 @@ fn job(job: &JobReport) -> Value {
         "alerted": job.verdict == crate::findings::Verdict::Alerted,
         "alerted_by": alerted_by,
         "line": line(&job.location),
+        "waived": report.job_waiver(workflow, job).is_some(),
     })
 }
 
@@ -65,6 +66,20 @@ fn finding(finding: &Finding) -> Value {
         "job": finding.job,
         "suggestion": finding.suggestion,
         "fix_hint": finding.fix_hint,
+        "status": if finding.is_waived() { "waived" } else { "open" },
+        "waiver": finding.waiver.as_ref().map(waiver),
+    })
+}
+
+fn waiver(waiver: &Waiver) -> Value {
+    json!({
+        "source": waiver.source.as_str(),
+        "reason": waiver.reason,
+        "approved_by": waiver.approved_by,
+        "expires": waiver.expires,
+        "expired": waiver.expired,
+        "path": waiver.location.path,
+        "line": line(&waiver.location),
     })
 }
 

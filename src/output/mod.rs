@@ -1,8 +1,12 @@
 //! Rendering a [`Report`](crate::findings::Report): one file per format. Nothing here
 //! decides anything; it only shows what the analysis found.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use std::str::FromStr;
 
@@ -11,6 +15,10 @@ use std::str::FromStr;
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Markdown,
+    Junit,
 }
 
 impl FromStr for Format {
@@ -20,8 +28,12 @@ impl FromStr for Format {
         match text {
             "human" => Ok(Format::Human),
             "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            "github" => Ok(Format::Github),
+            "markdown" => Ok(Format::Markdown),
+            "junit" => Ok(Format::Junit),
             other => Err(format!(
-                "unknown format `{other}`; expected one of: human, json"
+                "unknown format `{other}`; expected one of: human, json, sarif, github, markdown, junit"
             )),
         }
     }
@@ -48,5 +60,42 @@ impl FromStr for FormatRequest {
             format: format.parse()?,
             path,
         })
+    }
+}
+
+/// Where the scanned root lies inside the repository GitHub sees, such as `services/api`
+/// (empty for the repository root). Formats that GitHub reads (annotations and SARIF)
+/// name files from the repository root, so their paths carry this prefix.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoPrefix(String);
+
+impl RepoPrefix {
+    pub fn new(prefix: &str) -> Self {
+        let trimmed = prefix.trim_start_matches("./").trim_matches('/');
+        match trimmed {
+            "." => Self::default(),
+            other => Self(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A report path (relative to the scanned root) as a repository path. An absolute
+    /// path (a config outside the root) stays as it is.
+    pub fn apply(&self, path: &str) -> String {
+        match self.0.is_empty() || path.starts_with('/') {
+            true => path.to_string(),
+            false => format!("{}/{path}", self.0),
+        }
+    }
+}
+
+/// Where a finding is, as `path:line:column`, or the path alone when it has no span.
+pub fn place(location: &crate::findings::Location) -> String {
+    match location.span {
+        Some(span) => format!("{}:{}:{}", location.path, span.line, span.column),
+        None => location.path.clone(),
     }
 }

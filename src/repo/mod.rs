@@ -46,6 +46,8 @@ pub struct Repository {
     pub remote_workflows: BTreeMap<String, WorkflowFile>,
     pub remote_actions: BTreeMap<String, ActionFile>,
     pub refused: BTreeMap<String, RefusedReference>,
+    /// The config file, when there is one, so that findings about it can be shown in place.
+    pub config: Option<SourceFile>,
 }
 
 /// Problems that stop a scan before any file is judged.
@@ -203,6 +205,7 @@ impl Repository {
             .chain(self.actions.values().map(|a| &a.source))
             .chain(self.remote_workflows.values().map(|w| &w.source))
             .chain(self.remote_actions.values().map(|a| &a.source))
+            .chain(self.config.as_ref())
             .find(|s| s.path == path)
     }
 }
