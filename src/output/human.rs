@@ -162,9 +162,8 @@ pub fn closing_line(report: &Report) -> String {
     let detail = match report.status {
         Status::Fail if count(Verdict::NotAlerted) > 0 => {
             format!(
-                "{} of {} critical jobs are not alerted",
-                count(Verdict::NotAlerted),
-                jobs.len()
+                "{} not alerted",
+                of_jobs(count(Verdict::NotAlerted), jobs.len())
             )
         }
         Status::Fail => format!("{errors} error{} found", if errors == 1 { "" } else { "s" }),
@@ -173,11 +172,7 @@ pub fn closing_line(report: &Report) -> String {
             of_jobs(count(Verdict::Unverified), jobs.len())
         ),
         _ if jobs.is_empty() => "no critical workflows found".to_string(),
-        _ => format!(
-            "{} of {} critical jobs are alerted",
-            count(Verdict::Alerted),
-            jobs.len()
-        ),
+        _ => format!("{} alerted", of_jobs(count(Verdict::Alerted), jobs.len())),
     };
     let detail = match waived {
         0 => detail,
