@@ -8,7 +8,8 @@ use super::model::{JobBody, JobModel, WorkflowModel};
 use super::routes::{Found, Hit, Outcome};
 use super::{Analyzer, CriticalSelector, suggest, webhooks};
 use crate::findings::{
-    AlertedBy, Finding, JobReport, Location, Report, Severity, Verdict, WorkflowReport,
+    AlertedBy, Finding, JobReport, Location, Report, SecretReference, Severity, Verdict,
+    WorkflowReport,
 };
 use crate::repo::LoadError;
 
@@ -100,8 +101,10 @@ impl Analyzer<'_> {
         }
         let mut findings = self.take_findings();
         self.place(&mut findings, &mut reports);
-        sort_findings(&mut findings);
-        Report::new(reports, findings)
+        let mut report = Report::new(reports, findings);
+        report.secrets = self.take_route_secrets();
+        report.unread_remote = self.unread_remote.take();
+        report
     }
 
     fn workflow_report(&self, workflow: &WorkflowModel<'_>, critical: bool) -> WorkflowReport {
@@ -125,8 +128,16 @@ impl Analyzer<'_> {
         for job in &workflow.jobs {
             let judgement = self.judge(workflow, job, &base, 0);
             self.explain(job, &judgement);
-            if judgement.verdict == Verdict::Alerted {
-                self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+            match judgement.verdict {
+                Verdict::Alerted => {
+                    self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+                    self.collect_route_secrets(&judgement.found.hits);
+                }
+                Verdict::Unverified => self
+                    .unread_remote
+                    .borrow_mut()
+                    .extend(judgement.found.unverifiable.iter().cloned()),
+                Verdict::NotAlerted | Verdict::AlertRoute => {}
             }
             jobs.push(JobReport {
                 id: job.id.clone(),
@@ -150,7 +161,32 @@ impl Analyzer<'_> {
             critical: true,
             status: crate::findings::Status::Pass,
             jobs,
+            schedules: workflow.schedules.clone(),
         }
+    }
+
+    /// Keeps the secrets the accepted routes read, for the online checks, and reports
+    /// those a reusable workflow on a route is never passed.
+    fn collect_route_secrets(&self, hits: &[Hit]) {
+        for hit in hits {
+            for unpassed in &hit.unpassed {
+                self.report(suggest::unpassed_secret(self.repo, unpassed));
+            }
+            let mut kept = self.route_secrets.borrow_mut();
+            for reference in &hit.secrets {
+                if !kept.contains(reference) {
+                    kept.push(reference.clone());
+                }
+            }
+        }
+    }
+
+    fn take_route_secrets(&self) -> Vec<SecretReference> {
+        let mut secrets = self.route_secrets.take();
+        for reference in &mut secrets {
+            self.repo.place(&mut reference.location);
+        }
+        secrets
     }
 
     /// Records the findings that explain a verdict.
@@ -208,17 +244,16 @@ impl Analyzer<'_> {
     /// `workflow_run` matches by name; a listener that names a file or a workflow that
     /// does not exist never fires.
     fn check_listener_names(&self) {
-        for listener in &self.workflows {
+        let local = || self.workflows.iter().filter(|w| !w.remote);
+        for listener in local() {
             let Some(trigger) = &listener.listens_to else {
                 continue;
             };
             for (index, named) in trigger.workflows.iter().enumerate() {
-                if self.workflows.iter().any(|w| w.run_name() == named) {
+                if local().any(|w| w.run_name() == named) {
                     continue;
                 }
-                let by_file = self
-                    .workflows
-                    .iter()
+                let by_file = local()
                     .find(|w| w.path == named || w.path.rsplit('/').next() == Some(named.as_str()));
                 let message = match by_file {
                     Some(target) => format!(
@@ -247,13 +282,7 @@ impl Analyzer<'_> {
 
     /// Gives every location its line and column, now that we know which files need them.
     fn place(&self, findings: &mut [Finding], reports: &mut [WorkflowReport]) {
-        let resolve = |location: &mut Location| {
-            if location.span.is_none()
-                && let Some(source) = self.repo.source(&location.path)
-            {
-                location.span = source.span_of(&location.route);
-            }
-        };
+        let resolve = |location: &mut Location| self.repo.place(location);
         for finding in findings.iter_mut() {
             resolve(&mut finding.location);
             for (location, _) in &mut finding.related {
@@ -286,6 +315,7 @@ fn not_judged(path: &str, name: Option<&str>) -> WorkflowReport {
         critical: false,
         status: crate::findings::Status::NotCritical,
         jobs: Vec::new(),
+        schedules: Vec::new(),
     }
 }
 
@@ -387,11 +417,4 @@ fn unverified(job: &JobModel, remote: &[String]) -> Finding {
         _ => job.location.clone(),
     };
     Finding::new("alert-route-unverified", Severity::Note, message, location).for_job(&job.id)
-}
-
-fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let line = |f: &Finding| f.location.span.map_or(0, |s| s.line);
-        (&a.location.path, line(a), &a.rule).cmp(&(&b.location.path, line(b), &b.rule))
-    });
 }

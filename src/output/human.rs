@@ -101,8 +101,16 @@ fn summary_table(report: &Report, options: &HumanOptions) -> String {
         .set_header(vec!["Workflow", "Job", "Critical", "Alerted by", "Status"]);
     for workflow in &report.workflows {
         if !workflow.critical {
+            let unreadable = report.findings.iter().any(|f| {
+                f.location.path == workflow.path
+                    && matches!(
+                        f.rule.as_str(),
+                        "workflow-parse-error" | "workflow-too-large"
+                    )
+            });
             let status = match workflow.status {
-                Status::Fail => "fail (unreadable)",
+                Status::Fail if unreadable => "fail (unreadable)",
+                Status::Fail => "has errors",
                 _ => "not critical",
             };
             table.add_row(vec![
