@@ -11,6 +11,7 @@ use clap::Parser;
 use alertlint::analysis::{CriticalSelector, analyse};
 use alertlint::config::Config;
 use alertlint::findings::Status;
+use alertlint::online;
 use alertlint::output::{Format, FormatRequest, human, json};
 use alertlint::repo::Repository;
 use alertlint::rules::Catalogue;
@@ -62,7 +63,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(selector) => selector,
         Err(e) => return tool_error(miette::miette!("{e}")),
     };
-    let repo = match Repository::load(&args.path, args.max_file_size) {
+    let mut repo = match Repository::load(&args.path, args.max_file_size) {
         Ok(repo) => repo,
         Err(e) => return tool_error(miette::miette!("{e}")),
     };
@@ -71,7 +72,17 @@ fn check(args: &CheckArgs) -> ExitCode {
         actions = repo.actions.len(),
         "repository loaded"
     );
-    let report = analyse(&repo, &selector);
+    let judge = |repo: &Repository| analyse(repo, &selector);
+    let report = match online::check(
+        &mut repo,
+        &judge,
+        &config,
+        &online_options(args),
+        args.max_file_size,
+    ) {
+        Ok(report) => report,
+        Err(e) => return tool_error(miette::miette!("{e}")),
+    };
 
     let requests = match args.formats.is_empty() {
         true => vec![FormatRequest {
@@ -94,6 +105,16 @@ fn check(args: &CheckArgs) -> ExitCode {
         Status::Fail => 1,
         Status::Unverified => 3,
     })
+}
+
+fn online_options(args: &CheckArgs) -> online::Options {
+    online::Options {
+        offline: args.offline,
+        token_env: args.token_env.clone(),
+        repository: args.repository.clone(),
+        api_url: args.api_url.clone(),
+        rate_limit_wait: args.rate_limit_wait,
+    }
 }
 
 fn human_options(args: &CheckArgs, request: &FormatRequest) -> human::HumanOptions {

@@ -6,8 +6,19 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// The binary with no GitHub settings from the environment it runs in, so that these
+/// tests never go online.
 fn alertlint() -> Command {
-    Command::cargo_bin("alertlint").unwrap()
+    let mut command = Command::cargo_bin("alertlint").unwrap();
+    for name in [
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "GITHUB_REPOSITORY",
+        "GITHUB_API_URL",
+    ] {
+        command.env_remove(name);
+    }
+    command
 }
 
 fn write(root: &Path, relative: &str, text: &str) {
@@ -170,6 +181,77 @@ fn repository_without_workflows_passes_with_nothing_to_judge() {
 }
 
 #[test]
+fn without_a_token_the_online_checks_are_skipped_and_the_control_is_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    let output = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["control"]["status"], "unverified");
+    let checks = report["online"]["checks"].as_array().unwrap();
+    let secrets = checks.iter().find(|c| c["id"] == "secrets").unwrap();
+    assert_eq!(secrets["status"], "skipped");
+    assert!(
+        secrets["reason"].as_str().unwrap().contains("GH_TOKEN"),
+        "{secrets}"
+    );
+    let remote = checks.iter().find(|c| c["id"] == "remote-files").unwrap();
+    assert_eq!(remote["status"], "pass", "nothing to read needs no token");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "online-check-unverified")
+    );
+}
+
+#[test]
+fn offline_lists_the_online_checks_as_skipped_and_keeps_the_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    let output = alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--offline",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["online"]["offline"], true);
+    let statuses: Vec<&str> = report["online"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["skipped", "skipped", "skipped", "pass"]);
+}
+
+#[test]
+fn malformed_repo_argument_is_a_tool_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--repo",
+            "not-a-slug",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("OWNER/NAME"));
+}
+
+#[test]
 fn explain_prints_a_rule_and_rejects_unknown_ones() {
     alertlint()
         .args(["explain", "missing-failure-alert"])
@@ -201,6 +283,7 @@ fn json_and_human_can_be_written_in_one_run() {
         .args([
             "check",
             dir.path().to_str().unwrap(),
+            "--offline",
             "--format",
             "human",
             "--format",
