@@ -3,23 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The binary with no GitHub settings from the environment it runs in, so that these
-/// tests never go online.
-fn alertlint() -> Command {
-    let mut command = Command::cargo_bin("alertlint").unwrap();
-    for name in [
-        "GH_TOKEN",
-        "GITHUB_TOKEN",
-        "GITHUB_REPOSITORY",
-        "GITHUB_API_URL",
-    ] {
-        command.env_remove(name);
-    }
-    command
-}
+mod common;
+
+use common::alertlint;
 
 fn write(root: &Path, relative: &str, text: &str) {
     let path = root.join(relative);

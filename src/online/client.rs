@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 /// Attempts per URL: the first, and two retries after a server error or no answer.
 const MAX_ATTEMPTS: u32 = 3;
 /// The first pause before a retry; it doubles each time, plus up to as much jitter.
-const RETRY_BASE: Duration = Duration::from_millis(400);
+const RETRY_BASE: Duration = Duration::from_millis(250);
 /// Longest time one request may take, connection and body included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// GitHub asks for at least a minute's pause after a secondary rate limit without headers.

@@ -180,18 +180,22 @@ impl Session<'_> {
             target.api_url,
             target.token_source
         );
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build();
-        let client = GitHub::new(ClientSettings {
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return unable(report, self.config, &e.to_string()),
+        };
+        // The client spawns its connection worker, so it is built inside the runtime.
+        let _inside = runtime.enter();
+        let client = match GitHub::new(ClientSettings {
             api_url: target.api_url.clone(),
             token: target.token.clone(),
             max_wait: self.max_wait,
-        });
-        let (runtime, client) = match (runtime, client) {
-            (Ok(runtime), Ok(client)) => (runtime, client),
-            (Err(e), _) => return unable(report, self.config, &e.to_string()),
-            (_, Err(e)) => return unable(report, self.config, &e),
+        }) {
+            Ok(client) => client,
+            Err(e) => return unable(report, self.config, &e),
         };
         let (report, mut online, mut findings) =
             runtime.block_on(self.checks(&client, repo, analyse, report, &target));
