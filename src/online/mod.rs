@@ -286,7 +286,8 @@ impl Context<'_> {
                 "GitHub refused to let the token in {source} {asked} ({}). A workflow's \
                  GITHUB_TOKEN can never list secrets, because no `permissions:` key grants it. \
                  Use a fine-grained token or a GitHub App token with Secrets, Environments, \
-                 Actions and Metadata read on {repository}, or a classic token with `repo`",
+                 Actions and Metadata read on {repository}, or a classic token with `repo`, \
+                 in GH_TOKEN or the variable named by --token-env",
                 error.describe()
             ),
             Some(404) => format!(

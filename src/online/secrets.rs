@@ -59,7 +59,10 @@ pub async fn check(context: &Context<'_>, references: &[SecretReference]) -> Che
         (0, None) => Outcome::new(
             SECRETS,
             CheckStatus::Pass,
-            format!("all {} secrets the alert routes read exist", evidence.len()),
+            format!(
+                "{} secret(s) the alert routes read, all found on GitHub",
+                evidence.len()
+            ),
         ),
         (0, Some(reason)) => Outcome::new(SECRETS, CheckStatus::Unverified, reason.clone()),
         (missing, _) => Outcome::new(
