@@ -64,9 +64,30 @@ pub struct CheckArgs {
     #[arg(long = "format", short = 'f', value_name = "FORMAT[=PATH]")]
     pub formats: Vec<FormatRequest>,
 
-    /// Promise no network use: only what the files show is judged.
+    /// Promise no network use: only what the files show is judged, and the online checks
+    /// are listed as skipped without making the control unverified.
     #[arg(long)]
     pub offline: bool,
+
+    /// Read the GitHub token from this environment variable instead of GH_TOKEN or
+    /// GITHUB_TOKEN.
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+
+    /// The GitHub repository to ask about; by default GITHUB_REPOSITORY, else the
+    /// `origin` remote of the scanned clone.
+    #[arg(long = "repo", value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
+
+    /// The GitHub API to ask; by default GITHUB_API_URL, else https://api.github.com.
+    /// For GitHub Enterprise Server: https://HOST/api/v3.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Longest wait, in seconds, for a GitHub rate limit to reset before an online check
+    /// gives up as unverified.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub rate_limit_wait: u64,
 
     /// Treat workflows matching this path or glob as critical (repeatable). Adds to the
     /// config's `critical:`; with neither, every scheduled workflow is critical.

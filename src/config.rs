@@ -19,6 +19,10 @@ pub struct Config {
     /// Secrets that must exist for the alert routes to work, checked online.
     #[serde(default)]
     pub required_secrets: Vec<String>,
+    /// Minutes a scheduled run may be late beyond the longest gap of its crons before the
+    /// online check calls the schedule stale; 60 when unset.
+    #[serde(default)]
+    pub schedule_grace_minutes: Option<u64>,
     /// Accepted gaps, each with who accepted it, why, and until when.
     #[serde(default)]
     pub exceptions: Vec<Exception>,

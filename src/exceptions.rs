@@ -41,13 +41,13 @@ struct Usable {
 }
 
 /// Applies every exception of the config and of the repository's files to the report.
-pub fn apply(report: Report, repo: &Repository, configured: &[Exception], today: Date) -> Report {
-    let Report {
-        workflows,
-        mut findings,
-        online_checks,
-        ..
-    } = report;
+pub fn apply(
+    mut report: Report,
+    repo: &Repository,
+    configured: &[Exception],
+    today: Date,
+) -> Report {
+    let findings = &mut report.findings;
     let mut written = config_exceptions(repo.config.as_ref(), configured);
     written.extend(inline_exceptions(repo));
     let (mut usable, mut problems) = check_all(written, today);
@@ -58,10 +58,8 @@ pub fn apply(report: Report, repo: &Repository, configured: &[Exception], today:
 
     problems.extend(usable.iter().filter(|u| !u.used).map(unused));
     findings.extend(problems);
-    crate::findings::sort(&mut findings);
-    let mut rebuilt = Report::new(workflows, findings);
-    rebuilt.online_checks = online_checks;
-    rebuilt
+    report.refresh_statuses();
+    report
 }
 
 /// The config's exceptions that cannot waive anything (no reason, an unknown rule, a bad

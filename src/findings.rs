@@ -1,6 +1,8 @@
 //! The values every stage shares: findings, their severities and locations, and the
 //! verdicts for jobs, workflows and the control. Nothing here reads files or prints.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 /// How much a finding weighs for the control.
@@ -265,22 +267,6 @@ impl Waiver {
     }
 }
 
-/// The outcome of one check made against GitHub itself (a secret exists, a schedule is
-/// enabled). The offline check makes none, so the list is empty there.
-#[derive(Clone, Debug)]
-pub struct OnlineCheck {
-    pub name: String,
-    pub outcome: CheckOutcome,
-    pub message: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CheckOutcome {
-    Passed,
-    Failed,
-    Skipped,
-}
-
 /// What alertlint concluded about one job of a critical workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -374,6 +360,129 @@ pub struct WorkflowReport {
     pub critical: bool,
     pub status: Status,
     pub jobs: Vec<JobReport>,
+    /// The cron expressions of its `schedule` trigger, for the online freshness check.
+    pub schedules: Vec<String>,
+}
+
+/// A secret that an accepted alert route reads, and the place that reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretReference {
+    /// The name as the repository stores it; GitHub compares names without case.
+    pub name: String,
+    /// Where `secrets.NAME` is written: a `with:`, `env:` or `run:` key, or the
+    /// `secrets:` entry of a call that passes it on.
+    pub location: Location,
+    /// The `environment:` of the job that reads it, whose own secrets also count.
+    pub environment: Option<String>,
+    /// Only that environment can supply it: a reusable workflow reads it, and its caller
+    /// passes nothing, so repository and organization secrets never reach it.
+    pub environment_only: bool,
+}
+
+/// How one online check ended. A skipped check is never a pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    Skipped,
+    Unverified,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Skipped => "skipped",
+            Self::Unverified => "unverified",
+        }
+    }
+
+    /// Whether the check left a question open: it did not run, or could not finish.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Skipped | Self::Unverified)
+    }
+}
+
+/// One online check and what became of it, in words a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnlineCheck {
+    /// `secrets`, `workflow-state`, `schedules` or `remote-files`.
+    pub id: String,
+    pub status: CheckStatus,
+    pub reason: String,
+}
+
+/// What GitHub said about one secret an alert route needs. Values are never fetched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretEvidence {
+    pub name: String,
+    /// `repository`, `organization` or `environment`, when found.
+    pub scope: Option<String>,
+    /// The environment it was looked for in (and found in, when `scope` says so).
+    pub environment: Option<String>,
+    pub found: bool,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// A critical workflow as GitHub knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkflowStateEvidence {
+    pub path: String,
+    pub id: Option<u64>,
+    /// `active`, `disabled_manually`, `disabled_inactivity`, ...; `None` when GitHub does
+    /// not list the file (it has never been on the default branch).
+    pub state: Option<String>,
+}
+
+/// The newest scheduled run of a workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunEvidence {
+    pub id: u64,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub url: String,
+    pub created_at: String,
+    pub age_seconds: i64,
+}
+
+/// Whether a scheduled critical workflow still runs on time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleEvidence {
+    pub path: String,
+    pub crons: Vec<String>,
+    /// The longest time between two firings of all its crons; `None` when they never fire.
+    pub longest_gap_seconds: Option<i64>,
+    pub grace_seconds: i64,
+    pub newest_run: Option<RunEvidence>,
+    pub status: CheckStatus,
+}
+
+/// Everything the online checks found out, and how many requests it took.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OnlineReport {
+    /// `--offline` was asked for: skipped checks then leave the control's status alone.
+    pub offline_requested: bool,
+    /// `owner/name`, when known.
+    pub repository: Option<String>,
+    pub checks: Vec<OnlineCheck>,
+    pub requests: usize,
+    pub secrets: Vec<SecretEvidence>,
+    pub workflows: Vec<WorkflowStateEvidence>,
+    pub schedules: Vec<ScheduleEvidence>,
+}
+
+impl OnlineReport {
+    /// Whether a check the user did not opt out of left a question open.
+    pub fn leaves_open_questions(&self) -> bool {
+        !self.offline_requested && self.checks.iter().any(|c| c.status.is_open())
+    }
+
+    pub fn has_failed_check(&self) -> bool {
+        self.checks.iter().any(|c| c.status == CheckStatus::Fail)
+    }
 }
 
 /// Everything one run of `check` concluded.
@@ -382,23 +491,48 @@ pub struct Report {
     pub status: Status,
     pub workflows: Vec<WorkflowReport>,
     pub findings: Vec<Finding>,
-    pub online_checks: Vec<OnlineCheck>,
+    /// Secrets the accepted alert routes of critical workflows read.
+    pub secrets: Vec<SecretReference>,
+    /// Remote files (`owner/repo/path@ref`) that a critical job's verdict waits on.
+    pub unread_remote: BTreeSet<String>,
+    /// What the online checks found; `None` when they were not part of this run.
+    pub online: Option<OnlineReport>,
 }
 
 impl Report {
     /// Builds the report and derives every status from the verdicts and findings, so
     /// that no caller can report a pass the findings contradict.
-    pub fn new(mut workflows: Vec<WorkflowReport>, findings: Vec<Finding>) -> Self {
-        for workflow in &mut workflows {
-            workflow.status = workflow_status(workflow, &findings);
-        }
-        let status = control_status(&workflows, &findings);
-        Self {
-            status,
+    pub fn new(workflows: Vec<WorkflowReport>, findings: Vec<Finding>) -> Self {
+        let mut report = Self {
+            status: Status::Pass,
             workflows,
             findings,
-            online_checks: Vec::new(),
+            secrets: Vec::new(),
+            unread_remote: BTreeSet::new(),
+            online: None,
+        };
+        report.refresh_statuses();
+        report
+    }
+
+    /// Adds what the online checks found, and derives every status again: a check that
+    /// failed fails the control, and one that was skipped or could not finish leaves it
+    /// unverified unless `--offline` was asked for.
+    pub fn with_online(mut self, online: OnlineReport, findings: Vec<Finding>) -> Self {
+        self.findings.extend(findings);
+        self.online = Some(online);
+        self.refresh_statuses();
+        self
+    }
+
+    /// Sorts the findings and derives every status from them again; call it after
+    /// changing findings, so that no status contradicts them.
+    pub fn refresh_statuses(&mut self) {
+        sort(&mut self.findings);
+        for workflow in &mut self.workflows {
+            workflow.status = workflow_status(workflow, &self.findings);
         }
+        self.status = control_status(&self.workflows, &self.findings, self.online.as_ref());
     }
 
     /// The live exception that accepts a job's verdict, if any: a job is waived when the
@@ -477,11 +611,17 @@ fn workflow_status(workflow: &WorkflowReport, findings: &[Finding]) -> Status {
     }
 }
 
-fn control_status(workflows: &[WorkflowReport], findings: &[Finding]) -> Status {
+fn control_status(
+    workflows: &[WorkflowReport],
+    findings: &[Finding],
+    online: Option<&OnlineReport>,
+) -> Status {
     let any_error = findings.iter().any(Finding::is_open_error);
-    if any_error || workflows.iter().any(|w| w.status == Status::Fail) {
+    let online_failed = online.is_some_and(OnlineReport::has_failed_check);
+    let online_open = online.is_some_and(OnlineReport::leaves_open_questions);
+    if any_error || online_failed || workflows.iter().any(|w| w.status == Status::Fail) {
         Status::Fail
-    } else if workflows.iter().any(|w| w.status == Status::Unverified) {
+    } else if online_open || workflows.iter().any(|w| w.status == Status::Unverified) {
         Status::Unverified
     } else {
         Status::Pass

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod config;
 pub mod exceptions;
 pub mod findings;
+pub mod online;
 pub mod output;
 pub mod repo;
 pub mod rules;

@@ -13,6 +13,7 @@ use alertlint::analysis::{CriticalSelector, analyse};
 use alertlint::config::{Config, ConfigFile};
 use alertlint::exceptions;
 use alertlint::findings::{Report, Severity, Status};
+use alertlint::online;
 use alertlint::output::sarif::SarifOptions;
 use alertlint::output::{
     Format, FormatRequest, RepoPrefix, github, human, json, junit, markdown, sarif,
@@ -56,9 +57,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ALERTLINT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("alertlint={level}")));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
@@ -95,8 +97,17 @@ fn check(args: &CheckArgs) -> ExitCode {
         actions = repo.actions.len(),
         "repository loaded"
     );
-
-    let report = analyse(&repo, &selector);
+    let judge = |repo: &Repository| analyse(repo, &selector);
+    let report = match online::check(
+        &mut repo,
+        &judge,
+        &config,
+        &online_options(args),
+        args.max_file_size,
+    ) {
+        Ok(report) => report,
+        Err(e) => return tool_error(miette::miette!("{e}")),
+    };
     let report = exceptions::apply(report, &repo, &config.exceptions, today);
 
     if let Err(e) = write_outputs(args, &report, &repo) {
@@ -338,6 +349,16 @@ fn print(text: &str) -> ExitCode {
     match std::io::stdout().write_all(text.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => tool_error(miette::miette!("cannot write to standard output: {e}")),
+    }
+}
+
+fn online_options(args: &CheckArgs) -> online::Options {
+    online::Options {
+        offline: args.offline,
+        token_env: args.token_env.clone(),
+        repository: args.repository.clone(),
+        api_url: args.api_url.clone(),
+        rate_limit_wait: args.rate_limit_wait,
     }
 }
 

@@ -3,16 +3,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn alertlint() -> Command {
-    let mut command = Command::cargo_bin("alertlint").unwrap();
-    command
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_WORKSPACE");
-    command
-}
+mod common;
+
+use common::alertlint;
 
 fn write(root: &Path, relative: &str, text: &str) {
     let path = root.join(relative);
@@ -189,6 +184,77 @@ fn path_without_a_workflows_folder_is_a_tool_error_not_a_pass() {
 }
 
 #[test]
+fn without_a_token_the_online_checks_are_skipped_and_the_control_is_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    let output = alertlint()
+        .args(["check", dir.path().to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["control"]["status"], "unverified");
+    let checks = report["online"]["checks"].as_array().unwrap();
+    let secrets = checks.iter().find(|c| c["id"] == "secrets").unwrap();
+    assert_eq!(secrets["status"], "skipped");
+    assert!(
+        secrets["reason"].as_str().unwrap().contains("GH_TOKEN"),
+        "{secrets}"
+    );
+    let remote = checks.iter().find(|c| c["id"] == "remote-files").unwrap();
+    assert_eq!(remote["status"], "pass", "nothing to read needs no token");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "online-check-unverified")
+    );
+}
+
+#[test]
+fn offline_lists_the_online_checks_as_skipped_and_keeps_the_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    let output = alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--offline",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["online"]["offline"], true);
+    let statuses: Vec<&str> = report["online"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["skipped", "skipped", "skipped", "pass"]);
+}
+
+#[test]
+fn malformed_repo_argument_is_a_tool_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
+    alertlint()
+        .args([
+            "check",
+            dir.path().to_str().unwrap(),
+            "--repo",
+            "not-a-slug",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("OWNER/NAME"));
+}
+
+#[test]
 fn explain_prints_a_rule_and_rejects_unknown_ones() {
     alertlint()
         .args(["explain", "missing-failure-alert"])
@@ -220,6 +286,7 @@ fn json_and_human_can_be_written_in_one_run() {
         .args([
             "check",
             dir.path().to_str().unwrap(),
+            "--offline",
             "--format",
             "human",
             "--format",

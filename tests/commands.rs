@@ -47,7 +47,13 @@ fn schema_accepts_the_configs_check_accepts_and_rejects_the_others() {
         seen += 1;
         let config: Value = yaml_serde::from_str(&text).unwrap();
         let output = alertlint()
-            .args(["check", dir.to_str().unwrap(), "--format", "json"])
+            .args([
+                "check",
+                "--offline",
+                dir.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
             .output()
             .unwrap();
         let accepted = output.status.code() != Some(2)

@@ -207,6 +207,7 @@ fixtures! {
     reusable_critical_job_with_failure_step => "reusable-critical-job-with-failure-step",
     reusable_notifier_called_on_failure => "reusable-notifier-called-on-failure",
     reusable_notifier_guards_on_own_failure => "reusable-notifier-guards-on-own-failure",
+    reusable_notifier_secret_not_passed => "reusable-notifier-secret-not-passed",
     rtcamp_slack_notify_on_failure => "rtcamp-slack-notify-on-failure",
     send_mail_on_failure => "send-mail-on-failure",
     slack_pinned_sha_v2_comment_with_v1_config => "slack-pinned-sha-v2-comment-with-v1-config",

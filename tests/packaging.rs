@@ -165,7 +165,13 @@ fn readme_workflow_is_a_valid_workflow_to_alertlint() {
     let output = Command::cargo_bin("alertlint")
         .unwrap()
         .env_remove("GITHUB_STEP_SUMMARY")
-        .args(["check", repo.path().to_str().unwrap(), "--format", "json"])
+        .args([
+            "check",
+            "--offline",
+            repo.path().to_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));

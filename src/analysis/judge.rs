@@ -9,7 +9,8 @@ use super::routes::{DeadAlert, Found, Hit, Outcome};
 use super::suggest::TimeoutGap;
 use super::{Analyzer, CriticalSelector, suggest, webhooks};
 use crate::findings::{
-    AlertedBy, Finding, JobReport, Location, Report, Severity, Verdict, WorkflowReport,
+    AlertedBy, Finding, JobReport, Location, Report, SecretReference, Severity, Verdict,
+    WorkflowReport,
 };
 use crate::repo::LoadError;
 
@@ -106,8 +107,10 @@ impl Analyzer<'_> {
         }
         let mut findings = self.take_findings();
         self.place(&mut findings, &mut reports);
-        crate::findings::sort(&mut findings);
-        Report::new(reports, findings)
+        let mut report = Report::new(reports, findings);
+        report.secrets = self.take_route_secrets();
+        report.unread_remote = self.unread_remote.take();
+        report
     }
 
     fn workflow_report(&self, workflow: &WorkflowModel<'_>, critical: bool) -> WorkflowReport {
@@ -132,8 +135,16 @@ impl Analyzer<'_> {
         for job in &workflow.jobs {
             let judgement = self.judge(workflow, job, &base, 0);
             self.explain(job, &judgement);
-            if judgement.verdict == Verdict::Alerted {
-                self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+            match judgement.verdict {
+                Verdict::Alerted => {
+                    self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
+                    self.collect_route_secrets(&judgement.found.hits);
+                }
+                Verdict::Unverified => self
+                    .unread_remote
+                    .borrow_mut()
+                    .extend(judgement.found.unverifiable.iter().cloned()),
+                Verdict::NotAlerted | Verdict::AlertRoute => {}
             }
             if judgement.verdict == Verdict::NotAlerted
                 && let Some(dead) = judgement.found.never_fires.first()
@@ -167,7 +178,32 @@ impl Analyzer<'_> {
             critical: true,
             status: crate::findings::Status::Pass,
             jobs,
+            schedules: workflow.schedules.clone(),
         }
+    }
+
+    /// Keeps the secrets the accepted routes read, for the online checks, and reports
+    /// those a reusable workflow on a route is never passed.
+    fn collect_route_secrets(&self, hits: &[Hit]) {
+        for hit in hits {
+            for unpassed in &hit.unpassed {
+                self.report(suggest::unpassed_secret(self.repo, unpassed));
+            }
+            let mut kept = self.route_secrets.borrow_mut();
+            for reference in &hit.secrets {
+                if !kept.contains(reference) {
+                    kept.push(reference.clone());
+                }
+            }
+        }
+    }
+
+    fn take_route_secrets(&self) -> Vec<SecretReference> {
+        let mut secrets = self.route_secrets.take();
+        for reference in &mut secrets {
+            self.repo.place(&mut reference.location);
+        }
+        secrets
     }
 
     /// Records the findings that explain a verdict.
@@ -225,17 +261,16 @@ impl Analyzer<'_> {
     /// `workflow_run` matches by name; a listener that names a file or a workflow that
     /// does not exist never fires.
     fn check_listener_names(&self) {
-        for listener in &self.workflows {
+        let local = || self.workflows.iter().filter(|w| !w.remote);
+        for listener in local() {
             let Some(trigger) = &listener.listens_to else {
                 continue;
             };
             for (index, named) in trigger.workflows.iter().enumerate() {
-                if self.workflows.iter().any(|w| w.run_name() == named) {
+                if local().any(|w| w.run_name() == named) {
                     continue;
                 }
-                let by_file = self
-                    .workflows
-                    .iter()
+                let by_file = local()
                     .find(|w| w.path == named || w.path.rsplit('/').next() == Some(named.as_str()));
                 let message = match by_file {
                     Some(target) => format!(
@@ -264,13 +299,7 @@ impl Analyzer<'_> {
 
     /// Gives every location its line and column, now that we know which files need them.
     fn place(&self, findings: &mut [Finding], reports: &mut [WorkflowReport]) {
-        let resolve = |location: &mut Location| {
-            if location.span.is_none()
-                && let Some(source) = self.repo.source(&location.path)
-            {
-                location.span = source.span_of(&location.route);
-            }
-        };
+        let resolve = |location: &mut Location| self.repo.place(location);
         for finding in findings.iter_mut() {
             resolve(&mut finding.location);
             for (location, _) in &mut finding.related {
@@ -303,6 +332,7 @@ fn not_judged(path: &str, name: Option<&str>) -> WorkflowReport {
         critical: false,
         status: crate::findings::Status::NotCritical,
         jobs: Vec::new(),
+        schedules: Vec::new(),
     }
 }
 

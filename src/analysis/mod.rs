@@ -8,6 +8,7 @@ mod judge;
 pub mod model;
 pub mod notifier;
 pub mod routes;
+pub mod secrets;
 mod suggest;
 mod webhooks;
 
@@ -17,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 pub use critical::CriticalSelector;
 pub use judge::Judgement;
 
-use crate::findings::{Finding, Report};
+use crate::findings::{Finding, Report, SecretReference};
 use crate::repo::Repository;
 use crate::rules::Catalogue;
 use model::{StepModel, WorkflowModel};
@@ -30,6 +31,10 @@ pub struct Analyzer<'r> {
     actions: HashMap<String, Option<Vec<StepModel>>>,
     findings: RefCell<Vec<Finding>>,
     seen: RefCell<BTreeSet<(String, String, String)>>,
+    /// Secrets read by the routes that alert a critical job.
+    route_secrets: RefCell<Vec<SecretReference>>,
+    /// Remote files that left a critical job unverified.
+    unread_remote: RefCell<BTreeSet<String>>,
 }
 
 /// Judges the repository: the single entry point of this module.
@@ -41,8 +46,9 @@ pub fn analyse(repo: &Repository, critical: &CriticalSelector) -> Report {
 impl<'r> Analyzer<'r> {
     pub fn new(repo: &'r Repository, catalogue: &'static Catalogue) -> Self {
         let mut workflows = Vec::new();
-        let all = repo.workflows.iter().chain(repo.remote_workflows.values());
-        for file in all {
+        let local = repo.workflows.iter().map(|file| (file, false));
+        let remote = repo.remote_workflows.values().map(|file| (file, true));
+        for (file, is_remote) in local.chain(remote) {
             if let Ok(parsed) = &file.parsed {
                 let versions = file.source.version_comments();
                 workflows.push(model::build_workflow(
@@ -50,6 +56,7 @@ impl<'r> Analyzer<'r> {
                     parsed,
                     &versions,
                     catalogue,
+                    is_remote,
                 ));
             }
         }
@@ -70,6 +77,8 @@ impl<'r> Analyzer<'r> {
             actions,
             findings: RefCell::new(Vec::new()),
             seen: RefCell::new(BTreeSet::new()),
+            route_secrets: RefCell::new(Vec::new()),
+            unread_remote: RefCell::new(BTreeSet::new()),
         }
     }
 
@@ -111,6 +120,11 @@ impl<'r> Analyzer<'r> {
 
     fn remote_action_steps(&self, uses: &str) -> Option<&[StepModel]> {
         self.action_steps(uses.trim())
+    }
+
+    /// Whether a remote action's metadata was fetched, whatever kind of action it is.
+    fn remote_action_was_read(&self, uses: &str) -> bool {
+        self.actions.contains_key(uses.trim())
     }
 
     /// The workflow a job-level `uses:` calls, when it was loaded (local, or fetched).

@@ -8,12 +8,15 @@ use github_actions_models::action::{Action, Runs, StepBody};
 use github_actions_models::common::expr::LoE;
 use github_actions_models::common::{Env, EnvValue, Uses};
 use github_actions_models::workflow::event::OptionalBody;
-use github_actions_models::workflow::job::{NormalJob, ReusableWorkflowCallJob, Step};
+use github_actions_models::workflow::job::{
+    DeploymentEnvironment, NormalJob, ReusableWorkflowCallJob, Secrets, Step,
+};
 use github_actions_models::workflow::{Job, Trigger, Workflow};
 
 use super::condition::Condition;
 use super::notifier::{StepRole, StepView, classify};
-use crate::findings::{Location, Segment};
+use super::secrets::{CallSecrets, EnvSecret, StepSecrets};
+use crate::findings::{Location, SecretReference, Segment};
 use crate::route;
 use crate::rules::Catalogue;
 
@@ -29,6 +32,8 @@ pub struct WorkflowModel<'r> {
     pub schedules: Vec<String>,
     pub listens_to: Option<Listener>,
     pub is_callable: bool,
+    /// Fetched from another repository: it can be called, but never listens or is judged.
+    pub remote: bool,
 }
 
 /// What a `workflow_run` trigger listens to.
@@ -48,12 +53,16 @@ pub struct JobModel {
 
 pub enum JobBody {
     Steps(Vec<StepModel>),
-    Call {
-        uses: String,
-        with: BTreeMap<String, String>,
-    },
+    Call(Call),
     /// A job the model could not read, such as a malformed `uses:`.
     Unreadable,
+}
+
+/// A job that calls a reusable workflow.
+pub struct Call {
+    pub uses: String,
+    pub with: BTreeMap<String, String>,
+    pub secrets: CallSecrets,
 }
 
 pub struct StepModel {
@@ -67,6 +76,8 @@ pub struct StepModel {
     pub is_checkout: bool,
     pub location: Location,
     pub with: BTreeMap<String, String>,
+    /// The secrets the step reads, with where each is written.
+    pub secrets: Vec<SecretReference>,
 }
 
 impl WorkflowModel<'_> {
@@ -94,12 +105,19 @@ pub fn build_workflow<'r>(
     workflow: &'r Workflow,
     versions: &HashMap<String, String>,
     catalogue: &Catalogue,
+    remote: bool,
 ) -> WorkflowModel<'r> {
     let workflow_env = env_map(&workflow.env);
+    let context = JobContext {
+        path,
+        workflow_env: &workflow_env,
+        versions,
+        catalogue,
+    };
     let jobs: Vec<JobModel> = workflow
         .jobs
         .iter()
-        .map(|(id, job)| build_job(path, id, job, &workflow_env, versions, catalogue))
+        .map(|(id, job)| build_job(&context, id, job))
         .collect();
     WorkflowModel {
         path,
@@ -110,6 +128,7 @@ pub fn build_workflow<'r>(
         schedules: schedules(&workflow.on),
         listens_to: listener(&workflow.on),
         is_callable: is_callable(&workflow.on),
+        remote,
     }
 }
 
@@ -158,48 +177,57 @@ fn job_order(jobs: &[JobModel]) -> Vec<usize> {
     order
 }
 
-fn build_job(
-    path: &str,
-    id: &str,
-    job: &Job,
-    workflow_env: &BTreeMap<String, String>,
-    versions: &HashMap<String, String>,
-    catalogue: &Catalogue,
-) -> JobModel {
-    let location = Location::at(path, route!["jobs", id]);
+/// What every job of a workflow is built with.
+struct JobContext<'a> {
+    path: &'a str,
+    workflow_env: &'a BTreeMap<String, String>,
+    versions: &'a HashMap<String, String>,
+    catalogue: &'a Catalogue,
+}
+
+/// What every step of a job is built with.
+struct StepContext<'a> {
+    path: &'a str,
+    env: &'a BTreeMap<String, String>,
+    versions: &'a HashMap<String, String>,
+    catalogue: &'a Catalogue,
+    env_may_be_exported: bool,
+    inherited_secrets: &'a [EnvSecret],
+    environment: Option<&'a str>,
+}
+
+fn build_job(context: &JobContext<'_>, id: &str, job: &Job) -> JobModel {
+    let location = Location::at(context.path, route!["jobs", id]);
     match job {
-        Job::NormalJob(job) => {
-            normal_job(path, id, job, workflow_env, versions, catalogue, location)
-        }
+        Job::NormalJob(job) => normal_job(context, id, job, location),
         Job::ReusableWorkflowCallJob(job) => call_job(id, job, location),
     }
 }
 
-fn normal_job(
-    path: &str,
-    id: &str,
-    job: &NormalJob,
-    workflow_env: &BTreeMap<String, String>,
-    versions: &HashMap<String, String>,
-    catalogue: &Catalogue,
-    location: Location,
-) -> JobModel {
-    let mut env = workflow_env.clone();
-    env.extend(env_map(&job.env));
-    let mut exported = false;
-    let steps = job
-        .steps
-        .iter()
-        .enumerate()
-        .filter_map(|(index, step)| {
-            let route = route!["jobs", id, "steps", index];
-            let model = workflow_step(
-                path, route, index, step, &env, versions, catalogue, exported,
-            );
-            exported |= may_export_env(step);
-            model
-        })
-        .collect();
+fn normal_job(context: &JobContext<'_>, id: &str, job: &NormalJob, location: Location) -> JobModel {
+    let own_env = env_map(&job.env);
+    let mut env = context.workflow_env.clone();
+    env.extend(own_env.clone());
+    let inherited = inherited_secrets(context.workflow_env, &own_env, id);
+    let environment = job.environment.as_ref().map(|e| match e {
+        DeploymentEnvironment::Name(name) => name.clone(),
+        DeploymentEnvironment::NameURL { name, .. } => name.clone(),
+    });
+    let mut step_context = StepContext {
+        path: context.path,
+        env: &env,
+        versions: context.versions,
+        catalogue: context.catalogue,
+        env_may_be_exported: false,
+        inherited_secrets: &inherited,
+        environment: environment.as_deref(),
+    };
+    let mut steps = Vec::new();
+    for (index, step) in job.steps.iter().enumerate() {
+        let route = route!["jobs", id, "steps", index];
+        steps.extend(workflow_step(&step_context, route, index, step));
+        step_context.env_may_be_exported |= may_export_env(step);
+    }
     JobModel {
         id: id.to_string(),
         needs: job.needs.clone(),
@@ -210,30 +238,61 @@ fn normal_job(
     }
 }
 
+/// The workflow and job `env:` entries that read a secret, each where it is written;
+/// a job entry hides a workflow entry of the same name.
+fn inherited_secrets(
+    workflow_env: &BTreeMap<String, String>,
+    job_env: &BTreeMap<String, String>,
+    job_id: &str,
+) -> Vec<EnvSecret> {
+    let from_workflow = workflow_env
+        .iter()
+        .filter(|(var, _)| !job_env.contains_key(*var))
+        .map(|(var, value)| (var, value, route!["env", var]));
+    let from_job = job_env
+        .iter()
+        .map(|(var, value)| (var, value, route!["jobs", job_id, "env", var]));
+    from_workflow
+        .chain(from_job)
+        .filter(|(_, value, _)| value.contains("secrets"))
+        .map(|(var, value, route)| EnvSecret {
+            var: var.clone(),
+            value: value.clone(),
+            route,
+        })
+        .collect()
+}
+
 fn call_job(id: &str, job: &ReusableWorkflowCallJob, location: Location) -> JobModel {
+    let secrets = match &job.secrets {
+        None => CallSecrets::Nothing,
+        Some(Secrets::Inherit) => CallSecrets::Inherit,
+        Some(Secrets::Env(entries)) => CallSecrets::Explicit(
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), value.to_string()))
+                .collect(),
+        ),
+    };
     JobModel {
         id: id.to_string(),
         needs: job.needs.clone(),
         condition: Condition::from_if(job.r#if.as_ref()),
         location,
         timeout_set: false,
-        body: JobBody::Call {
+        body: JobBody::Call(Call {
             uses: job.uses.raw().to_string(),
             with: env_map(&job.with),
-        },
+            secrets,
+        }),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn workflow_step(
-    path: &str,
+    context: &StepContext<'_>,
     route: Vec<Segment>,
     index: usize,
     step: &Step,
-    job_env: &BTreeMap<String, String>,
-    versions: &HashMap<String, String>,
-    catalogue: &Catalogue,
-    env_may_be_exported: bool,
 ) -> Option<StepModel> {
     let (shared, uses, with, run) = match step {
         Step::Uses(s) => (&s.shared, Some(s.uses.raw()), env_map(&s.with), None),
@@ -241,9 +300,20 @@ fn workflow_step(
         _ => return None,
     };
     let own_env = env_map(&shared.env);
-    let mut env = job_env.clone();
+    let mut env = context.env.clone();
     env.extend(own_env.clone());
-    let location = Location::at(path, route);
+    let secrets = StepSecrets {
+        path: context.path,
+        route: &route,
+        with: &with,
+        own_env: &own_env,
+        run,
+        is_action: uses.is_some(),
+        inherited: context.inherited_secrets,
+        environment: context.environment,
+    }
+    .references(&context.catalogue.notifiers.run.secret_words);
+    let location = Location::at(context.path, route);
     let view = StepView {
         uses,
         with: with.clone(),
@@ -251,8 +321,8 @@ fn workflow_step(
         env,
         own_env,
         location: location.clone(),
-        version_comment: uses.and_then(|u| versions.get(u).cloned()),
-        env_may_be_exported,
+        version_comment: uses.and_then(|u| context.versions.get(u).cloned()),
+        env_may_be_exported: context.env_may_be_exported,
     };
     Some(StepModel {
         index,
@@ -260,10 +330,11 @@ fn workflow_step(
         name: step_name(shared.name.as_deref(), uses, run, index),
         condition: Condition::from_if(shared.r#if.as_ref()),
         continue_on_error: matches!(shared.continue_on_error, LoE::Literal(true)),
-        role: classify(&view, catalogue),
+        role: classify(&view, context.catalogue),
         is_checkout: uses.is_some_and(is_checkout),
         location,
         with,
+        secrets,
     })
 }
 
@@ -308,6 +379,8 @@ pub fn build_action_steps(
                 is_checkout: uses.is_some_and(is_checkout),
                 location,
                 with,
+                // A composite action cannot read `secrets`; its caller passes them in.
+                secrets: Vec::new(),
             }
         })
         .collect();

@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Analyzer;
 use super::condition::{Scenario, Truth, Value, evaluate_value};
-use super::model::{JobBody, JobModel, StepModel, WorkflowModel, remote_parts};
+use super::model::{Call, JobBody, JobModel, StepModel, WorkflowModel, remote_parts};
 use super::notifier::StepRole;
-use crate::findings::{Finding, Location, RouteKind, Severity};
+use super::secrets::{UnpassedSecret, through_call};
+use crate::findings::{Finding, Location, RouteKind, SecretReference, Severity};
 
 /// How deep reusable workflows and composite actions are followed.
 pub const MAX_DEPTH: usize = 8;
@@ -27,6 +28,10 @@ pub struct Hit {
     pub narrowed: Vec<String>,
     /// The `if:` that decides whether the route fires, for timeout findings.
     pub gate: Location,
+    /// The secrets the notifier reads, in the terms of the workflow that holds the route.
+    pub secrets: Vec<SecretReference>,
+    /// Secrets a reusable workflow on the route reads but is never passed.
+    pub unpassed: Vec<UnpassedSecret>,
 }
 
 /// A file with a status of its own, which its status functions read instead of the caller's.
@@ -101,6 +106,25 @@ impl Found {
             hit.kind = kind;
             hit.gate = gate.clone();
             hit.narrowed.extend(narrowed.iter().cloned());
+        }
+        self
+    }
+
+    /// Adds the secrets a step hands to the composite action its routes go through.
+    fn reading(mut self, secrets: &[SecretReference]) -> Self {
+        for hit in &mut self.hits {
+            hit.secrets.extend(secrets.iter().cloned());
+        }
+        self
+    }
+
+    /// Carries the routes' secrets out of a reusable workflow, through its call.
+    fn called_by(mut self, call: &Call, at: &Location) -> Self {
+        for hit in &mut self.hits {
+            let (passed, unpassed) =
+                through_call(std::mem::take(&mut hit.secrets), &call.secrets, at);
+            hit.secrets = passed;
+            hit.unpassed.extend(unpassed);
         }
         self
     }
@@ -253,9 +277,7 @@ impl Analyzer<'_> {
     ) -> Found {
         let mut found = match &job.body {
             JobBody::Steps(steps) => self.own_steps(steps, outcome, base, depth),
-            JobBody::Call { uses, with } => {
-                self.callee_coverage(uses, with, &job.location, base, depth)
-            }
+            JobBody::Call(call) => self.callee_coverage(call, &job.location, base, depth),
             JobBody::Unreadable => Found::default(),
         };
         found.absorb(self.downstream(workflow, job, outcome, base, depth));
@@ -390,6 +412,8 @@ impl Analyzer<'_> {
                         description: format!("\"{}\" ({})", step.name, notifier.channel),
                         narrowed,
                         gate: step.location.clone(),
+                        secrets: step.secrets.clone(),
+                        unpassed: Vec::new(),
                     });
                 }
             }
@@ -406,13 +430,23 @@ impl Analyzer<'_> {
                     self.report(missing_checkout(step, key));
                     return found;
                 }
-                found.absorb(inner.retag(RouteKind::Composite, &step.location, &narrowed));
+                found.absorb(
+                    inner
+                        .retag(RouteKind::Composite, &step.location, &narrowed)
+                        .reading(&step.secrets),
+                );
             }
             StepRole::RemoteUnknown(uses) => match self.remote_action_steps(uses) {
                 Some(_) => {
                     let inner = self.composite(uses, &step.with, depth + 1);
-                    found.absorb(inner.retag(RouteKind::Composite, &step.location, &narrowed));
+                    found.absorb(
+                        inner
+                            .retag(RouteKind::Composite, &step.location, &narrowed)
+                            .reading(&step.secrets),
+                    );
                 }
+                // Read, and not a composite action: like a local one, it holds no route.
+                None if self.remote_action_was_read(uses) => {}
                 None => found.unverifiable.push(uses.clone()),
             },
             StepRole::NotAlert(reason) => {
@@ -518,7 +552,7 @@ impl Analyzer<'_> {
         scenario.success_depends_on.clear();
         match &job.body {
             JobBody::Steps(steps) => self.fresh_steps(steps, &scenario, true, depth),
-            JobBody::Call { uses, with } => self.callee_notifies(uses, with, &scenario, depth + 1),
+            JobBody::Call(call) => self.callee_notifies(call, &job.location, &scenario, depth + 1),
             JobBody::Unreadable => Found::default(),
         }
     }
@@ -527,26 +561,28 @@ impl Analyzer<'_> {
     /// in them sees only their own jobs, never the caller's.
     fn callee_notifies(
         &self,
-        uses: &str,
-        with: &BTreeMap<String, String>,
+        call: &Call,
+        at: &Location,
         caller: &Scenario,
         depth: usize,
     ) -> Found {
-        let Some(callee) = self.callee(uses) else {
-            return self.unreadable_callee(uses);
+        let Some(callee) = self.callee(&call.uses) else {
+            return self.unreadable_callee(&call.uses);
         };
         if depth > MAX_DEPTH {
             return Found::default();
         }
-        let base = callee_base(with, caller);
+        let base = callee_base(&call.with, caller);
         let states = self.simulate(callee, None, &base);
         let mut found = Found::default();
         for job in &callee.jobs {
             let inner = self.job_notifies(callee, job, &states, &base, depth);
             match states.get(&job.id).and_then(JobState::runs) {
-                Some(narrowed) => {
-                    found.absorb(inner.retag(RouteKind::Reusable, &job.location, &narrowed))
-                }
+                Some(narrowed) => found.absorb(
+                    inner
+                        .retag(RouteKind::Reusable, &job.location, &narrowed)
+                        .called_by(call, at),
+                ),
                 // Its own status functions see only the callee's jobs, none of which failed.
                 None if !inner.hits.is_empty() => {
                     let mut dead = DeadAlert::new(&job.location, job.condition.source());
@@ -563,19 +599,19 @@ impl Analyzer<'_> {
     /// callee is covered there.
     fn callee_coverage(
         &self,
-        uses: &str,
-        with: &BTreeMap<String, String>,
+        call: &Call,
         at: &Location,
         caller: &Scenario,
         depth: usize,
     ) -> Found {
+        let uses = call.uses.as_str();
         let Some(callee) = self.callee(uses) else {
             return self.unreadable_callee(uses);
         };
         if depth >= MAX_DEPTH {
             return Found::default();
         }
-        let base = callee_base(with, caller);
+        let base = callee_base(&call.with, caller);
         let verdicts: Vec<_> = callee
             .jobs
             .iter()
@@ -607,9 +643,17 @@ impl Analyzer<'_> {
                 description: format!("every job of {}", uses.trim().trim_start_matches("./")),
                 narrowed,
                 gate: at.clone(),
+                secrets: hits
+                    .iter()
+                    .flat_map(|h| h.secrets.iter().cloned())
+                    .collect(),
+                unpassed: hits
+                    .iter()
+                    .flat_map(|h| h.unpassed.iter().cloned())
+                    .collect(),
             });
         }
-        found
+        found.called_by(call, at)
     }
 
     fn unreadable_callee(&self, uses: &str) -> Found {
@@ -623,7 +667,8 @@ impl Analyzer<'_> {
     /// Workflows that run on `workflow_run` of this one and alert for the conclusion.
     fn listeners(&self, workflow: &WorkflowModel<'_>, outcome: Outcome) -> Found {
         let mut found = Found::default();
-        for listener in self.workflows.iter() {
+        // `workflow_run` only hears workflows of the same repository.
+        for listener in self.workflows.iter().filter(|w| !w.remote) {
             let Some(trigger) = &listener.listens_to else {
                 continue;
             };

@@ -4,6 +4,7 @@
 use super::condition::Condition;
 use super::model::{JobBody, JobModel};
 use super::routes::{DeadAlert, Found, Scope};
+use super::secrets::UnpassedSecret;
 use crate::findings::{Finding, Location, Severity};
 use crate::repo::Repository;
 
@@ -178,6 +179,31 @@ pub struct TimeoutGap {
     pub jobs: Vec<String>,
     pub explicit_timeout: bool,
     pub listener: bool,
+}
+
+/// A secret a reusable workflow reads but its caller never passes. The finding points at
+/// the calling job, where the fix goes, and names the place that reads it.
+pub fn unpassed_secret(repo: &Repository, unpassed: &UnpassedSecret) -> Finding {
+    let name = &unpassed.reference.name;
+    let read_at = &unpassed.reference.location;
+    let message = format!(
+        "{} reads secret `{name}` (at {}) to send this alert, but this job calls it with neither \
+         `secrets: inherit` nor an entry for `{name}`, so the secret is empty at run time and the \
+         alert posts nowhere. Add `secrets: inherit` to this job, or pass it explicitly",
+        read_at.path,
+        read_at.route_text(),
+    );
+    let suggestion = key_indent(repo, &unpassed.call)
+        .map(|pad| format!("{pad}secrets:\n{pad}  {name}: ${{{{ secrets.{name} }}}}\n"));
+    Finding::new(
+        "secret-missing",
+        Severity::Error,
+        message,
+        unpassed.call.clone(),
+    )
+    .with_suggestion(suggestion)
+    .with_fix_hint("add to the job that calls the reusable workflow")
+    .with_related(read_at.clone(), "reads the secret here")
 }
 
 /// The indentation of the item at `location` (a list item's dash, or a mapping key).

@@ -4,7 +4,7 @@
 use comfy_table::{Cell, ContentArrangement, Table, presets};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use crate::findings::{Finding, Report, Severity, Status, Verdict};
+use crate::findings::{CheckStatus, Finding, OnlineReport, Report, Severity, Status, Verdict};
 use crate::repo::Repository;
 use crate::rules::Catalogue;
 
@@ -24,7 +24,49 @@ pub fn render(report: &Report, repo: &Repository, options: &HumanOptions) -> Str
         out.push_str(&summary_table(report, options));
         out.push('\n');
     }
+    if let Some(online) = &report.online {
+        out.push_str(&online_block(online, options.width));
+    }
     out.push_str(&closing_line(report));
+    out.push('\n');
+    out
+}
+
+/// What the online checks did: each status with its checks, then the reason, once for
+/// all the checks that share it.
+fn online_block(online: &OnlineReport, width: usize) -> String {
+    if online.offline_requested {
+        return "Online checks: skipped, as --offline asks.\n\n".to_string();
+    }
+    let mut out = match &online.repository {
+        Some(repository) => format!(
+            "Online checks for {repository} ({} request{} to the GitHub API):\n",
+            online.requests,
+            if online.requests == 1 { "" } else { "s" }
+        ),
+        None => "Online checks:\n".to_string(),
+    };
+    let mut groups: Vec<(CheckStatus, &str, Vec<&str>)> = Vec::new();
+    for check in &online.checks {
+        match groups
+            .iter_mut()
+            .find(|(status, reason, _)| *status == check.status && *reason == check.reason)
+        {
+            Some((_, _, ids)) => ids.push(&check.id),
+            None => groups.push((check.status, &check.reason, vec![&check.id])),
+        }
+    }
+    let indent = " ".repeat(13);
+    let wrap = textwrap::Options::new(width.max(40))
+        .initial_indent(&indent)
+        .subsequent_indent(&indent);
+    for (status, reason, ids) in groups {
+        out.push_str(&format!("  {:<10} {}\n", status.as_str(), ids.join(", ")));
+        for line in textwrap::wrap(reason, &wrap) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     out.push('\n');
     out
 }
@@ -37,9 +79,11 @@ pub fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) 
         (false, Severity::Warning) => miette::Severity::Warning,
     };
     let place = super::place(&finding.location);
-    let code = match finding.is_waived() {
-        true => format!("{} ({place}, waived)", finding.rule),
-        false => format!("{} ({place})", finding.rule),
+    let code = match (place.is_empty(), finding.is_waived()) {
+        (true, false) => finding.rule.clone(),
+        (true, true) => format!("{} (waived)", finding.rule),
+        (false, false) => format!("{} ({place})", finding.rule),
+        (false, true) => format!("{} ({place}, waived)", finding.rule),
     };
     let mut diagnostic = MietteDiagnostic::new(finding.message.clone())
         .with_code(code)
@@ -107,7 +151,15 @@ fn summary_table(report: &Report, options: &HumanOptions) -> String {
         .set_header(vec!["Workflow", "Job", "Critical", "Alerted by", "Status"]);
     for workflow in &report.workflows {
         if !workflow.critical {
+            let unreadable = report.findings.iter().any(|f| {
+                f.location.path == workflow.path
+                    && matches!(
+                        f.rule.as_str(),
+                        "workflow-parse-error" | "workflow-too-large"
+                    )
+            });
             let status = match workflow.status {
+                Status::Fail if unreadable => "not critical, unreadable",
                 Status::Fail => "not critical, has errors",
                 _ => "not critical",
             };
@@ -167,10 +219,21 @@ pub fn closing_line(report: &Report) -> String {
             )
         }
         Status::Fail => format!("{errors} error{} found", if errors == 1 { "" } else { "s" }),
-        Status::Unverified => format!(
+        Status::Unverified if count(Verdict::Unverified) > 0 => format!(
             "{} not verified",
             of_jobs(count(Verdict::Unverified), jobs.len())
         ),
+        Status::Unverified => {
+            let open = report.online.as_ref().map_or(0, |o| {
+                o.checks.iter().filter(|c| c.status.is_open()).count()
+            });
+            format!(
+                "{} of {} critical jobs are alerted, but {open} online check{} could not run",
+                count(Verdict::Alerted),
+                jobs.len(),
+                if open == 1 { "" } else { "s" }
+            )
+        }
         _ if jobs.is_empty() => "no critical workflows found".to_string(),
         _ => format!("{} alerted", of_jobs(count(Verdict::Alerted), jobs.len())),
     };

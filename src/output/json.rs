@@ -3,7 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::findings::{Finding, JobReport, Location, Report, Waiver, WorkflowReport};
+use crate::findings::{
+    Finding, JobReport, Location, OnlineReport, Report, ScheduleEvidence, SecretEvidence, Waiver,
+    WorkflowReport,
+};
 use crate::rules::Catalogue;
 
 pub const SCHEMA_VERSION: u64 = 1;
@@ -16,6 +19,8 @@ pub fn render(report: &Report) -> String {
         "control": {"id": control.id, "title": control.title, "status": report.status.as_str()},
         "workflows": report.workflows.iter().map(|w| workflow(report, w)).collect::<Vec<_>>(),
         "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
+        "secrets": report.online.iter().flat_map(|o| o.secrets.iter().map(secret)).collect::<Vec<_>>(),
+        "online": report.online.as_ref().map(online),
     });
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
@@ -80,6 +85,59 @@ fn waiver(waiver: &Waiver) -> Value {
         "expired": waiver.expired,
         "path": waiver.location.path,
         "line": line(&waiver.location),
+    })
+}
+
+fn secret(secret: &SecretEvidence) -> Value {
+    json!({
+        "name": secret.name,
+        "scope": secret.scope,
+        "environment": secret.environment,
+        "found": secret.found,
+        "created_at": secret.created_at,
+        "updated_at": secret.updated_at,
+    })
+}
+
+fn online(online: &OnlineReport) -> Value {
+    let checks: Vec<Value> = online
+        .checks
+        .iter()
+        .map(|c| json!({"id": c.id, "status": c.status.as_str(), "reason": c.reason}))
+        .collect();
+    let workflows: Vec<Value> = online
+        .workflows
+        .iter()
+        .map(|w| json!({"path": w.path, "id": w.id, "state": w.state}))
+        .collect();
+    json!({
+        "offline": online.offline_requested,
+        "repository": online.repository,
+        "requests": online.requests,
+        "checks": checks,
+        "workflows": workflows,
+        "schedules": online.schedules.iter().map(schedule).collect::<Vec<_>>(),
+    })
+}
+
+fn schedule(schedule: &ScheduleEvidence) -> Value {
+    let newest_run = schedule.newest_run.as_ref().map(|run| {
+        json!({
+            "id": run.id,
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "url": run.url,
+            "created_at": run.created_at,
+            "age_seconds": run.age_seconds,
+        })
+    });
+    json!({
+        "path": schedule.path,
+        "crons": schedule.crons,
+        "status": schedule.status.as_str(),
+        "longest_gap_seconds": schedule.longest_gap_seconds,
+        "grace_seconds": schedule.grace_seconds,
+        "newest_run": newest_run,
     })
 }
 

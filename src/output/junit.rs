@@ -7,7 +7,7 @@
 
 use quick_xml::escape::escape;
 
-use crate::findings::{CheckOutcome, Finding, JobReport, Report, Verdict, WorkflowReport};
+use crate::findings::{CheckStatus, Finding, JobReport, Report, Verdict, WorkflowReport};
 use crate::rules::Catalogue;
 
 /// One `<testcase>`: its outcome, and the text that explains it.
@@ -37,7 +37,7 @@ pub fn render(report: &Report) -> String {
         &format!("{} {}", control.id, control.title),
         &control_cases(report),
     )];
-    if !report.online_checks.is_empty() {
+    if report.online.as_ref().is_some_and(|o| !o.checks.is_empty()) {
         suites.push(suite(
             &format!("{} online checks", control.id),
             &online_cases(report),
@@ -143,24 +143,29 @@ fn finding_case(finding: &Finding) -> Case {
     }
 }
 
+/// One testcase per online check; a check that could not finish fails, since it leaves
+/// the control unverified, while one skipped on request is skipped.
 fn online_cases(report: &Report) -> Vec<Case> {
-    report
-        .online_checks
+    let Some(online) = &report.online else {
+        return Vec::new();
+    };
+    online
+        .checks
         .iter()
         .map(|check| Case {
             classname: "online".to_string(),
-            name: check.name.clone(),
+            name: check.id.clone(),
             file: None,
             line: None,
-            outcome: match check.outcome {
-                CheckOutcome::Passed => Outcome::Passed,
-                CheckOutcome::Failed => Outcome::Failed {
-                    kind: "online-check".to_string(),
-                    message: check.message.clone(),
+            outcome: match check.status {
+                CheckStatus::Pass => Outcome::Passed,
+                CheckStatus::Fail | CheckStatus::Unverified => Outcome::Failed {
+                    kind: format!("online-check-{}", check.status.as_str()),
+                    message: check.reason.clone(),
                     detail: String::new(),
                 },
-                CheckOutcome::Skipped => Outcome::Skipped {
-                    message: check.message.clone(),
+                CheckStatus::Skipped => Outcome::Skipped {
+                    message: check.reason.clone(),
                 },
             },
         })

@@ -12,6 +12,8 @@ use github_actions_models::workflow::Workflow;
 
 pub use source::{LoadError, LoadErrorKind, SourceFile};
 
+use crate::findings::Location;
+
 /// Default size above which a file is not parsed.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 
@@ -190,6 +192,15 @@ impl Repository {
                 Err("the path leads outside the scanned repository through a symlink".to_string())
             }
             Err(e) => Err(format!("cannot be read: {}", source::describe_io(&e))),
+        }
+    }
+
+    /// Gives a location its line and column, when its file is loaded and it has none yet.
+    pub fn place(&self, location: &mut Location) {
+        if location.span.is_none()
+            && let Some(source) = self.source(&location.path)
+        {
+            location.span = source.span_of(&location.route);
         }
     }
 
