@@ -139,6 +139,8 @@ pub struct Catalogue {
     pub control: ControlCatalogue,
     pub notifiers: NotifierCatalogue,
     pub webhook_regexes: Vec<(String, Regex)>,
+    /// Matches a script that runs one of `run.commands` (an HTTP client).
+    pub run_commands: Regex,
 }
 
 impl Catalogue {
@@ -163,10 +165,12 @@ impl Catalogue {
                 .map_err(|e| format!("notifiers.yaml: pattern {}: {e}", pattern.name))?;
             webhook_regexes.push((pattern.name.clone(), regex));
         }
+        let run_commands = command_regex(&notifiers.run.commands);
         Ok(Catalogue {
             control,
             notifiers,
             webhook_regexes,
+            run_commands,
         })
     }
 
@@ -196,6 +200,15 @@ impl Catalogue {
             .iter()
             .find(|entry| action_matches(&entry.uses, action))
     }
+}
+
+/// A regex matching any of `commands` run as a command: at the start of the script or
+/// after a separator, and followed by a space or the end.
+pub fn command_regex(commands: &[String]) -> Regex {
+    let alternatives: Vec<String> = commands.iter().map(|c| regex::escape(c)).collect();
+    let pattern = format!(r"(?i)(^|[\s;&|(`$])({})(\s|$)", alternatives.join("|"));
+    // The pattern is built from escaped literals, so it always compiles.
+    Regex::new(&pattern).unwrap_or_else(|_| Regex::new("$^").expect("static regex"))
 }
 
 /// Whether a catalogue pattern (`owner/repo`, `owner/repo/path` or `owner/repo/path/*`)

@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use github_actions_expressions::call::Function;
-use github_actions_expressions::context::Context;
 use github_actions_expressions::literal::Literal;
 use github_actions_expressions::op::{BinOp, UnOp};
 use github_actions_expressions::{Expr, SpannedExpr};
@@ -151,6 +150,9 @@ pub struct Condition {
     /// Whether GitHub wraps it in an implicit `success() && (...)`.
     implicit_success: bool,
     literal: Option<bool>,
+    /// The parsed expression, kept so that the many imagined runs do not parse it again;
+    /// `None` when it could not be parsed (it then evaluates to unknown).
+    node: Option<Node>,
 }
 
 impl Condition {
@@ -161,11 +163,13 @@ impl Condition {
                 source: String::new(),
                 implicit_success: true,
                 literal: Some(true),
+                node: None,
             },
             Some(If::Bool(b)) => Self {
                 source: b.to_string(),
                 implicit_success: true,
                 literal: Some(*b),
+                node: None,
             },
             Some(If::Expr(text)) => Self::from_text(text),
         }
@@ -173,14 +177,17 @@ impl Condition {
 
     pub fn from_text(text: &str) -> Self {
         let bare = strip_curly(text).to_string();
-        let implicit_success = match parse_bounded(&bare) {
-            Some(expr) => !mentions_status_function(&expr, 0),
+        let parsed = parse_bounded(&bare);
+        let implicit_success = match &parsed {
+            Some(expr) => !mentions_status_function(expr, 0),
             None => !mentions_status_word(&bare),
         };
+        let node = parsed.as_ref().map(|expr| lower(expr, 0));
         Self {
             source: bare,
             implicit_success,
             literal: None,
+            node,
         }
     }
 
@@ -196,8 +203,8 @@ impl Condition {
     pub fn evaluate(&self, scenario: &Scenario) -> Truth {
         let body = match self.literal {
             Some(b) => Value::Bool(b),
-            None => match parse_bounded(&self.source) {
-                Some(expr) => eval(&expr, scenario, 0),
+            None => match &self.node {
+                Some(node) => eval(node, scenario),
                 None => Value::Unknown(vec![format!("the condition `{}`", self.source)]),
             },
         };
@@ -319,29 +326,102 @@ fn mentions_status_function(expr: &SpannedExpr<'_>, depth: usize) -> bool {
     }
 }
 
-fn eval(expr: &SpannedExpr<'_>, scenario: &Scenario, depth: usize) -> Value {
+/// An expression, owned and reduced to what evaluation needs.
+#[derive(Clone, Debug)]
+enum Node {
+    Literal(Value),
+    Status(Function),
+    Call {
+        function: Function,
+        args: Vec<Node>,
+        raw: String,
+    },
+    /// A context, by its lower-case dotted path when it has one.
+    Context {
+        path: Option<String>,
+        raw: String,
+    },
+    Binary {
+        op: Op,
+        lhs: Box<Node>,
+        rhs: Box<Node>,
+    },
+    Not(Box<Node>),
+    Unknown(String),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    And,
+    Or,
+    Eq,
+    Neq,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+fn lower(expr: &SpannedExpr<'_>, depth: usize) -> Node {
     if depth > MAX_DEPTH {
-        return Value::Unknown(vec![format!("the condition `{}`", expr.origin.raw)]);
+        return Node::Unknown(format!("the condition `{}`", expr.origin.raw));
     }
     match &expr.inner {
-        Expr::Literal(literal) => literal_value(literal),
-        Expr::Call(call) => eval_call(&call.func, &call.args, expr, scenario, depth),
-        Expr::Context(ctx) => context_value(ctx, expr.origin.raw, scenario),
-        Expr::Identifier(ident) => Value::Unknown(vec![ident.as_str().to_string()]),
-        Expr::BinExpr(bin) => {
-            let lhs = eval(&bin.lhs, scenario, depth + 1);
-            let rhs = eval(&bin.rhs, scenario, depth + 1);
-            binary(&bin.op, lhs, rhs)
-        }
+        Expr::Literal(literal) => Node::Literal(literal_value(literal)),
+        Expr::Call(call) if is_status(&call.func) => Node::Status(call.func),
+        Expr::Call(call) => Node::Call {
+            function: call.func,
+            args: call.args.iter().map(|a| lower(a, depth + 1)).collect(),
+            raw: expr.origin.raw.to_string(),
+        },
+        Expr::Context(ctx) => Node::Context {
+            path: ctx.as_pattern().map(|p| p.to_ascii_lowercase()),
+            raw: expr.origin.raw.to_string(),
+        },
+        Expr::Identifier(ident) => Node::Unknown(ident.as_str().to_string()),
+        Expr::BinExpr(bin) => Node::Binary {
+            op: op_of(&bin.op),
+            lhs: Box::new(lower(&bin.lhs, depth + 1)),
+            rhs: Box::new(lower(&bin.rhs, depth + 1)),
+        },
         Expr::UnExpr {
             op: UnOp::Not,
             expr,
-        } => match eval(expr, scenario, depth + 1) {
+        } => Node::Not(Box::new(lower(expr, depth + 1))),
+        Expr::Index(inner) => lower(inner, depth + 1),
+        Expr::Star => Node::Unknown("*".to_string()),
+    }
+}
+
+fn op_of(op: &BinOp) -> Op {
+    match op {
+        BinOp::And => Op::And,
+        BinOp::Or => Op::Or,
+        BinOp::Eq => Op::Eq,
+        BinOp::Neq => Op::Neq,
+        BinOp::Gt => Op::Gt,
+        BinOp::Ge => Op::Ge,
+        BinOp::Lt => Op::Lt,
+        BinOp::Le => Op::Le,
+    }
+}
+
+fn eval(node: &Node, scenario: &Scenario) -> Value {
+    match node {
+        Node::Literal(value) => value.clone(),
+        Node::Status(function) => status_value(function, scenario),
+        Node::Call {
+            function,
+            args,
+            raw,
+        } => eval_call(function, args, raw, scenario),
+        Node::Context { path, raw } => context_value(path.as_deref(), raw, scenario),
+        Node::Binary { op, lhs, rhs } => binary(*op, eval(lhs, scenario), eval(rhs, scenario)),
+        Node::Not(inner) => match eval(inner, scenario) {
             v @ Value::Unknown(_) => v,
             v => Value::Bool(!v.truthy().unwrap_or(false)),
         },
-        Expr::Index(inner) => eval(inner, scenario, depth + 1),
-        Expr::Star => Value::Unknown(vec!["*".to_string()]),
+        Node::Unknown(what) => Value::Unknown(vec![what.clone()]),
     }
 }
 
@@ -354,21 +434,21 @@ fn literal_value(literal: &Literal<'_>) -> Value {
     }
 }
 
-fn binary(op: &BinOp, lhs: Value, rhs: Value) -> Value {
+fn binary(op: Op, lhs: Value, rhs: Value) -> Value {
     match op {
-        BinOp::And => and(lhs, rhs),
-        BinOp::Or => or(lhs, rhs),
+        Op::And => and(lhs, rhs),
+        Op::Or => or(lhs, rhs),
         _ if matches!(lhs, Value::Unknown(_)) || matches!(rhs, Value::Unknown(_)) => {
             let mut contexts = lhs.unknown_contexts();
             contexts.extend(rhs.unknown_contexts());
             Value::Unknown(contexts)
         }
-        BinOp::Eq => Value::Bool(loose_equals(&lhs, &rhs)),
-        BinOp::Neq => Value::Bool(!loose_equals(&lhs, &rhs)),
-        BinOp::Gt => Value::Bool(lhs.as_number() > rhs.as_number()),
-        BinOp::Ge => Value::Bool(lhs.as_number() >= rhs.as_number()),
-        BinOp::Lt => Value::Bool(lhs.as_number() < rhs.as_number()),
-        BinOp::Le => Value::Bool(lhs.as_number() <= rhs.as_number()),
+        Op::Eq => Value::Bool(loose_equals(&lhs, &rhs)),
+        Op::Neq => Value::Bool(!loose_equals(&lhs, &rhs)),
+        Op::Gt => Value::Bool(lhs.as_number() > rhs.as_number()),
+        Op::Ge => Value::Bool(lhs.as_number() >= rhs.as_number()),
+        Op::Lt => Value::Bool(lhs.as_number() < rhs.as_number()),
+        Op::Le => Value::Bool(lhs.as_number() <= rhs.as_number()),
     }
 }
 
@@ -409,26 +489,22 @@ fn loose_equals(lhs: &Value, rhs: &Value) -> bool {
     }
 }
 
-fn eval_call(
-    function: &Function,
-    args: &[SpannedExpr<'_>],
-    expr: &SpannedExpr<'_>,
-    scenario: &Scenario,
-    depth: usize,
-) -> Value {
-    let arg = |i: usize| {
-        args.get(i)
-            .map_or(Value::Null, |a| eval(a, scenario, depth + 1))
-    };
+fn status_value(function: &Function, scenario: &Scenario) -> Value {
     match function {
         Function::Success => success_value(scenario),
         Function::Failure => Value::Bool(scenario.failure),
         Function::Cancelled => Value::Bool(scenario.cancelled),
-        Function::Always => Value::Bool(true),
+        _ => Value::Bool(true),
+    }
+}
+
+fn eval_call(function: &Function, args: &[Node], raw: &str, scenario: &Scenario) -> Value {
+    let arg = |i: usize| args.get(i).map_or(Value::Null, |a| eval(a, scenario));
+    match function {
         Function::Contains => contains(arg(0), arg(1)),
         Function::StartsWith => text_test(arg(0), arg(1), |a, b| a.starts_with(b)),
         Function::EndsWith => text_test(arg(0), arg(1), |a, b| a.ends_with(b)),
-        _ => Value::Unknown(vec![format!("`{}`", expr.origin.raw)]),
+        _ => Value::Unknown(vec![format!("`{raw}`")]),
     }
 }
 
@@ -472,14 +548,14 @@ fn display(value: &Value) -> String {
     }
 }
 
-fn context_value(ctx: &Context<'_>, raw: &str, scenario: &Scenario) -> Value {
-    let Some(path) = ctx.as_pattern().map(|p| p.to_ascii_lowercase()) else {
+fn context_value(path: Option<&str>, raw: &str, scenario: &Scenario) -> Value {
+    let Some(path) = path else {
         return Value::Unknown(vec![raw.to_string()]);
     };
-    if let Some(value) = scenario.known.get(&path) {
+    if let Some(value) = scenario.known.get(path) {
         return value.clone();
     }
-    if let Some(value) = star_value(&path, scenario) {
+    if let Some(value) = star_value(path, scenario) {
         return value;
     }
     Value::Unknown(vec![raw.to_string()])
@@ -513,7 +589,7 @@ pub fn evaluate_value(text: &str, scenario: &Scenario) -> Value {
         return Value::Unknown(vec![format!("`{trimmed}`")]);
     }
     match parse_bounded(bare) {
-        Some(expr) => eval(&expr, scenario, 0),
+        Some(expr) => eval(&lower(&expr, 0), scenario),
         None => Value::Unknown(vec![format!("`{trimmed}`")]),
     }
 }

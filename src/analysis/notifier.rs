@@ -300,10 +300,7 @@ fn setting_value<'s>(setting: &Setting, step: &'s StepView<'_>) -> Option<&'s St
 /// that receives such a secret in its env and runs a program counts too.
 fn classify_run(script: &str, step: &StepView<'_>, catalogue: &Catalogue) -> StepRole {
     let run = &catalogue.notifiers.run;
-    let sends_http = run
-        .commands
-        .iter()
-        .any(|command| mentions_command(script, command));
+    let sends_http = catalogue.run_commands.is_match(script);
     let hosts = hosts_in(script);
     let notifier_host = hosts
         .iter()
@@ -343,7 +340,7 @@ impl StepView<'_> {
 
 fn run_match(description: String, script: &str, step: &StepView<'_>) -> NotifierMatch {
     let mut findings = Vec::new();
-    if mentions_command(script, "curl") && !curl_fails_on_http_errors(script) {
+    if mentions_curl(script) && !curl_fails_on_http_errors(script) {
         let message = "`curl` exits 0 when the server answers with an HTTP error, so a revoked \
                        webhook or a rejected payload leaves the step green and nobody hears of it. \
                        Add `--fail` (or `-f`) to the curl command";
@@ -397,11 +394,10 @@ fn channel_of(text: &str) -> String {
     .to_string()
 }
 
-fn mentions_command(script: &str, command: &str) -> bool {
-    let escaped = regex::escape(command);
-    Regex::new(&format!(r"(?i)(^|[\s;&|(`$]){escaped}(\s|$)"))
-        .map(|re| re.is_match(script))
-        .unwrap_or(false)
+fn mentions_curl(script: &str) -> bool {
+    static CURL: OnceLock<Regex> = OnceLock::new();
+    CURL.get_or_init(|| crate::rules::command_regex(&["curl".to_string()]))
+        .is_match(script)
 }
 
 fn curl_fails_on_http_errors(script: &str) -> bool {
