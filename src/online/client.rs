@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 const MAX_ATTEMPTS: u32 = 3;
 /// The first pause before a retry; it doubles each time, plus up to as much jitter.
 const RETRY_BASE: Duration = Duration::from_millis(250);
-/// Longest time one request may take, connection and body included.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a connection, unless the whole request is allowed less.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// GitHub asks for at least a minute's pause after a secondary rate limit without headers.
 const SECONDARY_LIMIT_PAUSE: Duration = Duration::from_secs(60);
 
@@ -71,11 +71,13 @@ impl ApiError {
     }
 }
 
-/// Where to send requests, with what token, and how long a rate limit may hold us up.
+/// Where to send requests, with what token, how long a rate limit may hold us up, and
+/// how long one request may take, connection and body included.
 pub struct ClientSettings {
     pub api_url: String,
     pub token: SecretString,
     pub max_wait: Duration,
+    pub request_timeout: Duration,
 }
 
 /// A successful answer, as kept in the per-run cache.
@@ -93,6 +95,7 @@ pub struct GitHub {
     /// The path the API lives under (`/api/v3` on GitHub Enterprise Server), or empty.
     base_path: String,
     max_wait: Duration,
+    request_timeout: Duration,
     cache: RefCell<HashMap<String, Result<Answer, ApiError>>>,
     requests: Cell<usize>,
     /// When the primary rate limit resets, once GitHub said it is spent.
@@ -125,8 +128,8 @@ impl GitHub {
                 http::HeaderName::from_static("x-github-api-version"),
                 "2022-11-28".to_string(),
             )
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .set_connect_timeout(Some(CONNECT_TIMEOUT.min(settings.request_timeout)))
+            .set_read_timeout(Some(settings.request_timeout))
             .build()
             .map_err(|e| redact(&e.to_string(), &settings.token))?;
         Ok(Self {
@@ -135,6 +138,7 @@ impl GitHub {
             origin,
             base_path,
             max_wait: settings.max_wait,
+            request_timeout: settings.request_timeout,
             cache: RefCell::new(HashMap::new()),
             requests: Cell::new(0),
             exhausted_until: Cell::new(None),
@@ -263,11 +267,18 @@ impl GitHub {
             let body = self.octocrab.body_to_string(response).await?;
             Ok::<_, octocrab::Error>((status, headers, body))
         };
-        let (status, headers, body) = match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &e.to_string())),
-            Err(_) => return Sent::Transient(self.transport_error(path, "timed out")),
-        };
+        let (status, headers, body) =
+            match tokio::time::timeout(self.request_timeout, exchange).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &e.to_string())),
+                Err(_) => {
+                    let waited = format!(
+                        "no complete answer within {} s (--request-timeout)",
+                        self.request_timeout.as_secs()
+                    );
+                    return Sent::Transient(self.transport_error(path, &waited));
+                }
+            };
         tracing::info!(
             "GET {path} -> {status} ({} ms)",
             started.elapsed().as_millis()

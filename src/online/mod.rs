@@ -40,6 +40,10 @@ const NO_REMOTE_FILES: &str = "no critical job waits on a remote reusable workfl
 /// says otherwise.
 pub const DEFAULT_GRACE_MINUTES: u64 = 60;
 
+/// Seconds one request to the API may take, connection and body included, unless
+/// `--request-timeout` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 30;
+
 /// Judges the repository with `analyse`, then runs the online checks when they can run,
 /// and returns the report with their results. `Err` is an argument the user must fix.
 pub fn check(
@@ -58,6 +62,7 @@ pub fn check(
             let session = Session {
                 config,
                 max_wait: Duration::from_secs(options.rate_limit_wait),
+                request_timeout: Duration::from_secs(options.request_timeout),
                 max_bytes,
             };
             session.run(repo, analyse, report, target)
@@ -163,6 +168,7 @@ fn not_run(
 struct Session<'c> {
     config: &'c Config,
     max_wait: Duration,
+    request_timeout: Duration,
     max_bytes: u64,
 }
 
@@ -193,6 +199,7 @@ impl Session<'_> {
             api_url: target.api_url.clone(),
             token: target.token.clone(),
             max_wait: self.max_wait,
+            request_timeout: self.request_timeout,
         }) {
             Ok(client) => client,
             Err(e) => return unable(report, self.config, &e),
