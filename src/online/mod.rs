@@ -237,7 +237,8 @@ impl Session<'_> {
 
         let secrets = secrets::check(&context, &plan.secrets).await;
         let states = workflows::check(&context, &plan.critical).await;
-        let schedules = schedule::check(&context, &plan.scheduled, &states.listed, grace).await;
+        let schedules =
+            schedule::check(&context, &plan.scheduled, states.listed.as_deref(), grace).await;
 
         let mut checks = Vec::new();
         let mut findings = Vec::new();
