@@ -6,7 +6,7 @@
 //! check modules to decide.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
@@ -16,6 +16,10 @@ use serde::de::DeserializeOwned;
 
 /// Attempts per URL: the first, and two retries after a server error or no answer.
 const MAX_ATTEMPTS: u32 = 3;
+/// Pages read from one list at most: 10,000 items, ten times the 1,000 secrets GitHub lets
+/// an organization hold, and far more workflows than a repository has. A server that
+/// links on past them is not to be believed.
+const MAX_PAGES: usize = 100;
 /// The first pause before a retry; it doubles each time, plus up to as much jitter.
 const RETRY_BASE: Duration = Duration::from_millis(250);
 /// Longest wait for a connection, unless the whole request is allowed less.
@@ -84,6 +88,7 @@ pub struct ClientSettings {
 #[derive(Clone)]
 struct Answer {
     body: String,
+    /// The `Link: rel="next"` target, as the server wrote it.
     next: Option<String>,
 }
 
@@ -157,7 +162,9 @@ impl GitHub {
     }
 
     /// Every item of a paged list, such as `/repos/o/r/actions/secrets`: the items under
-    /// `field` of each page, following `Link: rel="next"` until there is none.
+    /// `field` of each page, following `Link: rel="next"` until there is none. A link
+    /// that cannot be followed is an error, never the end of the list: judging part of
+    /// a list could find a secret missing, or a workflow unknown, that is not.
     pub async fn get_all<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -165,27 +172,48 @@ impl GitHub {
     ) -> Result<Vec<T>, ApiError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{separator}per_page=100"));
+        let mut read = HashSet::new();
         let mut items = Vec::new();
         while let Some(page) = next.take() {
             let answer = self.fetch(&page).await?;
-            let mut document: serde_json::Value = parse(&page, &answer.body)?;
-            let list = document.get_mut(field).map(serde_json::Value::take);
-            let list: Vec<T> = match list {
-                Some(list) => serde_json::from_value(list).map_err(|e| ApiError::Malformed {
-                    path: page.clone(),
-                    message: format!("`{field}`: {e}"),
-                })?,
-                None => {
-                    return Err(ApiError::Malformed {
-                        path: page,
-                        message: format!("no `{field}` list in the answer"),
-                    });
-                }
-            };
-            items.extend(list);
-            next = answer.next;
+            items.extend(list_items(&page, &answer.body, field)?);
+            read.insert(page.clone());
+            next = self.next_page(&page, answer.next.as_deref(), &read)?;
         }
         Ok(items)
+    }
+
+    /// The page a list goes on to after `page`, when its link can be trusted: on our
+    /// own API, not read before, and within [`MAX_PAGES`].
+    fn next_page(
+        &self,
+        page: &str,
+        link: Option<&str>,
+        read: &HashSet<String>,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(link) = link else {
+            return Ok(None);
+        };
+        let Some(next) = self.own_path(link) else {
+            return Err(unfollowed(
+                page,
+                &format!("leads to {link}, outside --api-url, where the token is not sent"),
+            ));
+        };
+        if read.contains(&next) {
+            return Err(unfollowed(
+                page,
+                &format!("leads back to {next}, a page already read, so the pages loop"),
+            ));
+        }
+        if read.len() >= MAX_PAGES {
+            return Err(unfollowed(
+                page,
+                &format!("leads on past {MAX_PAGES} pages"),
+            ));
+        }
+        tracing::debug!(page, next, "following the list to its next page");
+        Ok(Some(next))
     }
 
     /// The answer for one path, from the cache when this run already asked for it.
@@ -289,7 +317,7 @@ impl GitHub {
 
     fn sort_answer(&self, path: &str, status: u16, headers: &HeaderMap, body: String) -> Sent {
         if (200..300).contains(&status) {
-            let next = next_link(headers).and_then(|link| self.own_path(&link));
+            let next = next_link(headers);
             return Sent::Answer(Answer { body, next });
         }
         let message = redact(&error_message(&body, status), &self.token);
@@ -353,6 +381,36 @@ pub fn redact(text: &str, token: &SecretString) -> String {
         return text.to_string();
     }
     text.replace(secret, "[redacted]")
+}
+
+/// The items under `field` of one page of a list.
+fn list_items<T: DeserializeOwned>(
+    page: &str,
+    body: &str,
+    field: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut document: serde_json::Value = parse(page, body)?;
+    let Some(list) = document.get_mut(field).map(serde_json::Value::take) else {
+        return Err(ApiError::Malformed {
+            path: page.to_string(),
+            message: format!("no `{field}` list in the answer"),
+        });
+    };
+    serde_json::from_value(list).map_err(|e| ApiError::Malformed {
+        path: page.to_string(),
+        message: format!("`{field}`: {e}"),
+    })
+}
+
+/// A list whose `Link: rel="next"` header cannot be followed, for `why`.
+fn unfollowed(page: &str, why: &str) -> ApiError {
+    ApiError::Malformed {
+        path: page.to_string(),
+        message: format!(
+            "its `Link` header {why}; alertlint judges no part of a list. GitHub's own \
+             pages never do this: check --api-url, and any proxy in between"
+        ),
+    }
 }
 
 fn parse<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, ApiError> {
