@@ -40,6 +40,11 @@ pub enum ApiError {
     RateLimited { path: String, wait: Duration },
     /// No answer: connection refused, TLS, or a timeout.
     Transport { path: String, message: String },
+    /// Not sent, because an earlier request to the same API got no answer at all.
+    Unreachable {
+        path: String,
+        earlier: Box<ApiError>,
+    },
     /// An answer that is not what the documented shape promises.
     Malformed { path: String, message: String },
 }
@@ -67,6 +72,9 @@ impl ApiError {
             ),
             Self::Transport { path, message } => {
                 format!("GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}")
+            }
+            Self::Unreachable { path, earlier } => {
+                format!("GET {path} was not sent, because {}", earlier.describe())
             }
             Self::Malformed { path, message } => {
                 format!("GET {path} answered with something alertlint cannot read: {message}")
@@ -102,6 +110,8 @@ pub struct GitHub {
     max_wait: Duration,
     request_timeout: Duration,
     cache: RefCell<HashMap<String, Result<Answer, ApiError>>>,
+    /// The first request that got no answer at all; once there is one, no more are sent.
+    unreachable: RefCell<Option<ApiError>>,
     requests: Cell<usize>,
     /// When the primary rate limit resets, once GitHub said it is spent.
     exhausted_until: Cell<Option<SystemTime>>,
@@ -145,6 +155,7 @@ impl GitHub {
             max_wait: settings.max_wait,
             request_timeout: settings.request_timeout,
             cache: RefCell::new(HashMap::new()),
+            unreachable: RefCell::new(None),
             requests: Cell::new(0),
             exhausted_until: Cell::new(None),
         })
@@ -222,7 +233,18 @@ impl GitHub {
             tracing::debug!(path, "answered from this run's cache");
             return cached.clone();
         }
+        if let Some(earlier) = self.unreachable.borrow().clone() {
+            // An API that let every attempt time out would cost each later request as
+            // long again, so the run would take minutes to learn nothing new.
+            return Err(ApiError::Unreachable {
+                path: path.to_string(),
+                earlier: Box::new(earlier),
+            });
+        }
         let answer = self.fetch_with_retries(path).await;
+        if let Err(error @ ApiError::Transport { .. }) = &answer {
+            self.unreachable.replace(Some(error.clone()));
+        }
         self.cache
             .borrow_mut()
             .insert(path.to_string(), answer.clone());
