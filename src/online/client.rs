@@ -70,9 +70,10 @@ impl ApiError {
                  run again later, or allow a longer wait with --rate-limit-wait",
                 wait.as_secs().div_ceil(60)
             ),
-            Self::Transport { path, message } => {
-                format!("GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}")
-            }
+            Self::Transport { path, message } => format!(
+                "GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}. Check \
+                 that --api-url is right and reachable from here"
+            ),
             Self::Unreachable { path, earlier } => {
                 format!("GET {path} was not sent, because {}", earlier.describe())
             }
@@ -320,7 +321,7 @@ impl GitHub {
         let (status, headers, body) =
             match tokio::time::timeout(self.request_timeout, exchange).await {
                 Ok(Ok(answer)) => answer,
-                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &e.to_string())),
+                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &causes(&e))),
                 Err(_) => {
                     let waited = format!(
                         "no complete answer within {} s (--request-timeout)",
@@ -500,6 +501,41 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
         is_next.then(|| target.to_string())
     })
+}
+
+/// An error and the causes beneath it, each said once: HTTP libraries wrap what a user
+/// can act on (a refused connection, a certificate) several layers down.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = match is_tls(cause) {
+            true => format!("TLS error: {cause}"),
+            false => cause.to_string(),
+        };
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether an error is TLS failing. The connector wraps rustls's error in I/O errors,
+/// whose `source()` skips it, so they are opened one by one.
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<rustls::Error>() {
+            return true;
+        }
+        current = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+    }
+    false
 }
 
 fn backoff(attempt: u32) -> Duration {
