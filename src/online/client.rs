@@ -38,6 +38,8 @@ pub enum ApiError {
     },
     /// The rate limit is spent until later than we are willing to wait.
     RateLimited { path: String, wait: Duration },
+    /// The rate limit refused every attempt, although each pause it asked for was waited.
+    StillRateLimited { path: String },
     /// No answer: connection refused, TLS, or a timeout.
     Transport { path: String, message: String },
     /// Not sent, because an earlier request to the same API got no answer at all.
@@ -66,9 +68,13 @@ impl ApiError {
                 message,
             } => format!("GET {path} answered {status} \"{message}\""),
             Self::RateLimited { path, wait } => format!(
-                "GET {path} was refused by GitHub's rate limit, which resets in {} minutes; \
+                "GET {path} was refused by GitHub's rate limit, which resets in {}; \
                  run again later, or allow a longer wait with --rate-limit-wait",
-                wait.as_secs().div_ceil(60)
+                minutes(*wait)
+            ),
+            Self::StillRateLimited { path } => format!(
+                "GET {path} was refused by GitHub's rate limit on each of {MAX_ATTEMPTS} \
+                 attempts, waiting as long as it asked between them; run again later"
             ),
             Self::Transport { path, message } => format!(
                 "GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}. Check \
@@ -262,6 +268,11 @@ impl GitHub {
                 Sent::Answer(answer) => return Ok(answer),
                 Sent::Final(error) => return Err(error),
                 Sent::RateLimited(wait) if wait <= self.max_wait && attempt < MAX_ATTEMPTS => wait,
+                Sent::RateLimited(wait) if wait <= self.max_wait => {
+                    return Err(ApiError::StillRateLimited {
+                        path: path.to_string(),
+                    });
+                }
                 Sent::RateLimited(wait) => {
                     return Err(ApiError::RateLimited {
                         path: path.to_string(),
@@ -503,6 +514,14 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// A wait in whole minutes, rounded up.
+fn minutes(wait: Duration) -> String {
+    match wait.as_secs().div_ceil(60) {
+        1 => "1 minute".to_string(),
+        n => format!("{n} minutes"),
+    }
+}
+
 /// An error and the causes beneath it, each said once: HTTP libraries wrap what a user
 /// can act on (a refused connection, a certificate) several layers down.
 fn causes(error: &dyn std::error::Error) -> String {
@@ -582,6 +601,13 @@ mod tests {
             "You have exceeded a secondary rate limit",
         );
         assert_eq!(secondary, Some(SECONDARY_LIMIT_PAUSE));
+    }
+
+    #[test]
+    fn rate_limit_resets_are_told_in_whole_minutes_rounded_up() {
+        assert_eq!(minutes(Duration::from_secs(1)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
     }
 
     #[test]
