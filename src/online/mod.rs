@@ -303,6 +303,11 @@ impl Context<'_> {
                  the token in {source} cannot see it (a fine-grained token must be granted \
                  this repository). Check --repo, or GITHUB_REPOSITORY, or the `origin` remote"
             ),
+            Some(500..=599) => format!(
+                "could not {asked}: {}, and asking again did not help. The fault is on the \
+                 server's side; run again later",
+                error.describe()
+            ),
             _ => format!("could not {asked}: {}", error.describe()),
         }
     }
