@@ -1,7 +1,8 @@
 //! The one GitHub REST client the online checks share. It asks each URL once per run,
-//! follows `Link: rel="next"` pages, retries transient failures a bounded number of times
-//! with jitter, respects the rate limits GitHub announces, and logs every request (method,
-//! path, status, duration) at `-v`. Every message it produces has been through
+//! follows `Link: rel="next"` pages only while they can be trusted, retries transient
+//! failures a bounded number of times with jitter, sends nothing more once the API has
+//! given no answer, respects the rate limits GitHub announces, and logs every request
+//! (method, path, status, duration) at `-v`. Every message it produces has been through
 //! [`redact`], so the token cannot leak through an error. What the answers mean is for the
 //! check modules to decide.
 
