@@ -89,6 +89,17 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub rate_limit_wait: u64,
 
+    /// Longest time, in seconds, one request to the GitHub API may take, connection and
+    /// answer included; a request that takes longer is tried again, then counts as no
+    /// answer and leaves its check unverified.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = alertlint::online::DEFAULT_REQUEST_TIMEOUT_SECONDS,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub request_timeout: u64,
+
     /// Treat workflows matching this path or glob as critical (repeatable). Adds to the
     /// config's `critical:`; with neither, every scheduled workflow is critical.
     #[arg(long = "critical", value_name = "GLOB")]

@@ -359,6 +359,7 @@ fn online_options(args: &CheckArgs) -> online::Options {
         repository: args.repository.clone(),
         api_url: args.api_url.clone(),
         rate_limit_wait: args.rate_limit_wait,
+        request_timeout: args.request_timeout,
     }
 }
 

@@ -6,49 +6,21 @@
 use std::path::Path;
 use std::process::Output;
 
-use base64::Engine;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
+mod github;
+
+use github::{
+    CALLER, NIGHTLY, NIGHTLY_PATH, REMOTE_CALLEE, check, contents, report, repository, runs,
+    secrets_page,
+};
 
 const TOKEN: &str = "github_pat_11TESTTOKEN0000000000";
 const REPO: &str = "/repos/acme/billing";
-
-const NIGHTLY: &str = r#"name: Nightly sync
-on:
-  schedule:
-    - cron: "30 2 * * *"
-jobs:
-  sync:
-    runs-on: ubuntu-latest
-    steps:
-      - run: ./sync.sh
-      - name: Alert on failure
-        if: failure() || cancelled()
-        uses: slackapi/slack-github-action@v2.1.0
-        with:
-          webhook: ${{ secrets.SLACK_WEBHOOK_URL }}
-          webhook-type: incoming-webhook
-          errors: true
-          payload: |
-            text: "Nightly sync failed"
-"#;
-
-const NIGHTLY_PATH: &str = ".github/workflows/nightly.yml";
-
-fn repository(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (relative, text) in files {
-        let file = dir.path().join(relative);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    }
-    dir
-}
 
 /// The binary pointed at the stand-in, with only the settings a test gives it.
 fn alertlint(root: &Path, server: &MockServer, token: &str, extra: &[&str]) -> Output {
@@ -71,25 +43,6 @@ fn judged(files: &[(&str, &str)], server: &MockServer, exit: i32) -> Value {
     report
 }
 
-fn report(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn check<'r>(report: &'r Value, id: &str) -> &'r Value {
-    report["online"]["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id} in {report}"))
-}
-
 fn finding<'r>(report: &'r Value, rule: &str) -> &'r Value {
     report["findings"]
         .as_array()
@@ -108,16 +61,6 @@ fn rules(report: &Value) -> Vec<String> {
         .collect()
 }
 
-fn secrets_page(names: &[&str]) -> Value {
-    let secrets: Vec<Value> = names
-        .iter()
-        .map(|name| {
-            json!({"name": name, "created_at": "2024-02-01T10:00:00Z", "updated_at": "2025-01-15T08:30:00Z"})
-        })
-        .collect();
-    json!({"total_count": names.len(), "secrets": secrets})
-}
-
 fn workflows(state: &str) -> Value {
     json!({"total_count": 1, "workflows": [{
         "id": 161335,
@@ -130,24 +73,6 @@ fn workflows(state: &str) -> Value {
         "url": "https://api.github.com/repos/acme/billing/actions/workflows/161335",
         "html_url": "https://github.com/acme/billing/blob/main/.github/workflows/nightly.yml",
         "badge_url": "https://github.com/acme/billing/workflows/Nightly%20sync/badge.svg"
-    }]})
-}
-
-fn runs(age: Duration, conclusion: &str) -> Value {
-    let created = (Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    json!({"total_count": 40, "workflow_runs": [{
-        "id": 30433642,
-        "name": "Nightly sync",
-        "head_branch": "main",
-        "run_number": 562,
-        "event": "schedule",
-        "status": "completed",
-        "conclusion": conclusion,
-        "workflow_id": 161335,
-        "created_at": created,
-        "updated_at": created,
-        "run_started_at": created,
-        "html_url": "https://github.com/acme/billing/actions/runs/30433642"
     }]})
 }
 
@@ -545,52 +470,6 @@ async fn grace_from_the_config_stretches_the_allowed_gap() {
         0,
     );
     assert_eq!(report["online"]["schedules"][0]["grace_seconds"], 28_800);
-}
-
-const CALLER: &str = r#"name: Nightly sanctions list sync
-on:
-  schedule:
-    - cron: "30 2 * * *"
-jobs:
-  sync:
-    uses: acme/platform/.github/workflows/sanctions-sync.yml@v3
-    secrets: inherit
-"#;
-
-const REMOTE_CALLEE: &str = r#"name: Sanctions sync
-on:
-  workflow_call:
-jobs:
-  sync:
-    runs-on: ubuntu-latest
-    steps:
-      - run: ./sync.sh
-      - if: failure() || cancelled()
-        run: curl -fsS -X POST "${{ secrets.PAGER_WEBHOOK }}" -d '{"text":"sync failed"}'
-"#;
-
-/// The contents API's answer for a file: base64 in lines of 60, as GitHub sends it.
-fn contents(path: &str, text: &str) -> Value {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    let wrapped: Vec<String> = encoded
-        .as_bytes()
-        .chunks(60)
-        .map(|c| String::from_utf8(c.to_vec()).unwrap())
-        .collect();
-    json!({
-        "type": "file",
-        "encoding": "base64",
-        "size": text.len(),
-        "name": path.rsplit('/').next().unwrap(),
-        "path": path,
-        "content": wrapped.join("\n") + "\n",
-        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
-        "url": "https://api.github.com/repos/acme/platform/contents/x",
-        "git_url": "https://api.github.com/repos/acme/platform/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
-        "html_url": "https://github.com/acme/platform/blob/v3/x",
-        "download_url": "https://raw.githubusercontent.com/acme/platform/v3/x",
-        "_links": {"self": "https://api.github.com/repos/acme/platform/contents/x"}
-    })
 }
 
 #[tokio::test]

@@ -1,12 +1,13 @@
 //! The one GitHub REST client the online checks share. It asks each URL once per run,
-//! follows `Link: rel="next"` pages, retries transient failures a bounded number of times
-//! with jitter, respects the rate limits GitHub announces, and logs every request (method,
-//! path, status, duration) at `-v`. Every message it produces has been through
+//! follows `Link: rel="next"` pages only while they can be trusted, retries transient
+//! failures a bounded number of times with jitter, sends nothing more once the API has
+//! given no answer, respects the rate limits GitHub announces, and logs every request
+//! (method, path, status, duration) at `-v`. Every message it produces has been through
 //! [`redact`], so the token cannot leak through an error. What the answers mean is for the
 //! check modules to decide.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
@@ -16,10 +17,14 @@ use serde::de::DeserializeOwned;
 
 /// Attempts per URL: the first, and two retries after a server error or no answer.
 const MAX_ATTEMPTS: u32 = 3;
+/// Pages read from one list at most: 10,000 items, ten times the 1,000 secrets GitHub lets
+/// an organization hold, and far more workflows than a repository has. A server that
+/// links on past them is not to be believed.
+const MAX_PAGES: usize = 100;
 /// The first pause before a retry; it doubles each time, plus up to as much jitter.
 const RETRY_BASE: Duration = Duration::from_millis(250);
-/// Longest time one request may take, connection and body included.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a connection, unless the whole request is allowed less.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// GitHub asks for at least a minute's pause after a secondary rate limit without headers.
 const SECONDARY_LIMIT_PAUSE: Duration = Duration::from_secs(60);
 
@@ -34,8 +39,15 @@ pub enum ApiError {
     },
     /// The rate limit is spent until later than we are willing to wait.
     RateLimited { path: String, wait: Duration },
+    /// The rate limit refused every attempt, although each pause it asked for was waited.
+    StillRateLimited { path: String },
     /// No answer: connection refused, TLS, or a timeout.
     Transport { path: String, message: String },
+    /// Not sent, because an earlier request to the same API got no answer at all.
+    Unreachable {
+        path: String,
+        earlier: Box<ApiError>,
+    },
     /// An answer that is not what the documented shape promises.
     Malformed { path: String, message: String },
 }
@@ -57,12 +69,20 @@ impl ApiError {
                 message,
             } => format!("GET {path} answered {status} \"{message}\""),
             Self::RateLimited { path, wait } => format!(
-                "GET {path} was refused by GitHub's rate limit, which resets in {} minutes; \
+                "GET {path} was refused by GitHub's rate limit, which resets in {}; \
                  run again later, or allow a longer wait with --rate-limit-wait",
-                wait.as_secs().div_ceil(60)
+                minutes(*wait)
             ),
-            Self::Transport { path, message } => {
-                format!("GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}")
+            Self::StillRateLimited { path } => format!(
+                "GET {path} was refused by GitHub's rate limit on each of {MAX_ATTEMPTS} \
+                 attempts, waiting as long as it asked between them; run again later"
+            ),
+            Self::Transport { path, message } => format!(
+                "GET {path} got no answer after {MAX_ATTEMPTS} attempts: {message}. Check \
+                 that --api-url is right and reachable from here"
+            ),
+            Self::Unreachable { path, earlier } => {
+                format!("GET {path} was not sent, because {}", earlier.describe())
             }
             Self::Malformed { path, message } => {
                 format!("GET {path} answered with something alertlint cannot read: {message}")
@@ -71,17 +91,20 @@ impl ApiError {
     }
 }
 
-/// Where to send requests, with what token, and how long a rate limit may hold us up.
+/// Where to send requests, with what token, how long a rate limit may hold us up, and
+/// how long one request may take, connection and body included.
 pub struct ClientSettings {
     pub api_url: String,
     pub token: SecretString,
     pub max_wait: Duration,
+    pub request_timeout: Duration,
 }
 
 /// A successful answer, as kept in the per-run cache.
 #[derive(Clone)]
 struct Answer {
     body: String,
+    /// The `Link: rel="next"` target, as the server wrote it.
     next: Option<String>,
 }
 
@@ -93,7 +116,10 @@ pub struct GitHub {
     /// The path the API lives under (`/api/v3` on GitHub Enterprise Server), or empty.
     base_path: String,
     max_wait: Duration,
+    request_timeout: Duration,
     cache: RefCell<HashMap<String, Result<Answer, ApiError>>>,
+    /// The first request that got no answer at all; once there is one, no more are sent.
+    unreachable: RefCell<Option<ApiError>>,
     requests: Cell<usize>,
     /// When the primary rate limit resets, once GitHub said it is spent.
     exhausted_until: Cell<Option<SystemTime>>,
@@ -125,8 +151,8 @@ impl GitHub {
                 http::HeaderName::from_static("x-github-api-version"),
                 "2022-11-28".to_string(),
             )
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .set_connect_timeout(Some(CONNECT_TIMEOUT.min(settings.request_timeout)))
+            .set_read_timeout(Some(settings.request_timeout))
             .build()
             .map_err(|e| redact(&e.to_string(), &settings.token))?;
         Ok(Self {
@@ -135,7 +161,9 @@ impl GitHub {
             origin,
             base_path,
             max_wait: settings.max_wait,
+            request_timeout: settings.request_timeout,
             cache: RefCell::new(HashMap::new()),
+            unreachable: RefCell::new(None),
             requests: Cell::new(0),
             exhausted_until: Cell::new(None),
         })
@@ -153,7 +181,9 @@ impl GitHub {
     }
 
     /// Every item of a paged list, such as `/repos/o/r/actions/secrets`: the items under
-    /// `field` of each page, following `Link: rel="next"` until there is none.
+    /// `field` of each page, following `Link: rel="next"` until there is none. A link
+    /// that cannot be followed is an error, never the end of the list: judging part of
+    /// a list could find a secret missing, or a workflow unknown, that is not.
     pub async fn get_all<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -161,27 +191,48 @@ impl GitHub {
     ) -> Result<Vec<T>, ApiError> {
         let separator = if path.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{path}{separator}per_page=100"));
+        let mut read = HashSet::new();
         let mut items = Vec::new();
         while let Some(page) = next.take() {
             let answer = self.fetch(&page).await?;
-            let mut document: serde_json::Value = parse(&page, &answer.body)?;
-            let list = document.get_mut(field).map(serde_json::Value::take);
-            let list: Vec<T> = match list {
-                Some(list) => serde_json::from_value(list).map_err(|e| ApiError::Malformed {
-                    path: page.clone(),
-                    message: format!("`{field}`: {e}"),
-                })?,
-                None => {
-                    return Err(ApiError::Malformed {
-                        path: page,
-                        message: format!("no `{field}` list in the answer"),
-                    });
-                }
-            };
-            items.extend(list);
-            next = answer.next;
+            items.extend(list_items(&page, &answer.body, field)?);
+            read.insert(page.clone());
+            next = self.next_page(&page, answer.next.as_deref(), &read)?;
         }
         Ok(items)
+    }
+
+    /// The page a list goes on to after `page`, when its link can be trusted: on our
+    /// own API, not read before, and within [`MAX_PAGES`].
+    fn next_page(
+        &self,
+        page: &str,
+        link: Option<&str>,
+        read: &HashSet<String>,
+    ) -> Result<Option<String>, ApiError> {
+        let Some(link) = link else {
+            return Ok(None);
+        };
+        let Some(next) = self.own_path(link) else {
+            return Err(unfollowed(
+                page,
+                &format!("leads to {link}, outside --api-url, where the token is not sent"),
+            ));
+        };
+        if read.contains(&next) {
+            return Err(unfollowed(
+                page,
+                &format!("leads back to {next}, a page already read, so the pages loop"),
+            ));
+        }
+        if read.len() >= MAX_PAGES {
+            return Err(unfollowed(
+                page,
+                &format!("leads on past {MAX_PAGES} pages"),
+            ));
+        }
+        tracing::debug!(page, next, "following the list to its next page");
+        Ok(Some(next))
     }
 
     /// The answer for one path, from the cache when this run already asked for it.
@@ -190,7 +241,18 @@ impl GitHub {
             tracing::debug!(path, "answered from this run's cache");
             return cached.clone();
         }
+        if let Some(earlier) = self.unreachable.borrow().clone() {
+            // An API that let every attempt time out would cost each later request as
+            // long again, so the run would take minutes to learn nothing new.
+            return Err(ApiError::Unreachable {
+                path: path.to_string(),
+                earlier: Box::new(earlier),
+            });
+        }
         let answer = self.fetch_with_retries(path).await;
+        if let Err(error @ ApiError::Transport { .. }) = &answer {
+            self.unreachable.replace(Some(error.clone()));
+        }
         self.cache
             .borrow_mut()
             .insert(path.to_string(), answer.clone());
@@ -207,6 +269,11 @@ impl GitHub {
                 Sent::Answer(answer) => return Ok(answer),
                 Sent::Final(error) => return Err(error),
                 Sent::RateLimited(wait) if wait <= self.max_wait && attempt < MAX_ATTEMPTS => wait,
+                Sent::RateLimited(wait) if wait <= self.max_wait => {
+                    return Err(ApiError::StillRateLimited {
+                        path: path.to_string(),
+                    });
+                }
                 Sent::RateLimited(wait) => {
                     return Err(ApiError::RateLimited {
                         path: path.to_string(),
@@ -263,11 +330,18 @@ impl GitHub {
             let body = self.octocrab.body_to_string(response).await?;
             Ok::<_, octocrab::Error>((status, headers, body))
         };
-        let (status, headers, body) = match tokio::time::timeout(REQUEST_TIMEOUT, exchange).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &e.to_string())),
-            Err(_) => return Sent::Transient(self.transport_error(path, "timed out")),
-        };
+        let (status, headers, body) =
+            match tokio::time::timeout(self.request_timeout, exchange).await {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &causes(&e))),
+                Err(_) => {
+                    let waited = format!(
+                        "no complete answer within {} s (--request-timeout)",
+                        self.request_timeout.as_secs()
+                    );
+                    return Sent::Transient(self.transport_error(path, &waited));
+                }
+            };
         tracing::info!(
             "GET {path} -> {status} ({} ms)",
             started.elapsed().as_millis()
@@ -278,7 +352,7 @@ impl GitHub {
 
     fn sort_answer(&self, path: &str, status: u16, headers: &HeaderMap, body: String) -> Sent {
         if (200..300).contains(&status) {
-            let next = next_link(headers).and_then(|link| self.own_path(&link));
+            let next = next_link(headers);
             return Sent::Answer(Answer { body, next });
         }
         let message = redact(&error_message(&body, status), &self.token);
@@ -342,6 +416,36 @@ pub fn redact(text: &str, token: &SecretString) -> String {
         return text.to_string();
     }
     text.replace(secret, "[redacted]")
+}
+
+/// The items under `field` of one page of a list.
+fn list_items<T: DeserializeOwned>(
+    page: &str,
+    body: &str,
+    field: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut document: serde_json::Value = parse(page, body)?;
+    let Some(list) = document.get_mut(field).map(serde_json::Value::take) else {
+        return Err(ApiError::Malformed {
+            path: page.to_string(),
+            message: format!("no `{field}` list in the answer"),
+        });
+    };
+    serde_json::from_value(list).map_err(|e| ApiError::Malformed {
+        path: page.to_string(),
+        message: format!("`{field}`: {e}"),
+    })
+}
+
+/// A list whose `Link: rel="next"` header cannot be followed, for `why`.
+fn unfollowed(page: &str, why: &str) -> ApiError {
+    ApiError::Malformed {
+        path: page.to_string(),
+        message: format!(
+            "its `Link` header {why}; alertlint judges no part of a list. GitHub's own \
+             pages never do this: check --api-url, and any proxy in between"
+        ),
+    }
 }
 
 fn parse<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, ApiError> {
@@ -411,6 +515,49 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// A wait in whole minutes, rounded up.
+fn minutes(wait: Duration) -> String {
+    match wait.as_secs().div_ceil(60) {
+        1 => "1 minute".to_string(),
+        n => format!("{n} minutes"),
+    }
+}
+
+/// An error and the causes beneath it, each said once: HTTP libraries wrap what a user
+/// can act on (a refused connection, a certificate) several layers down.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = match is_tls(cause) {
+            true => format!("TLS error: {cause}"),
+            false => cause.to_string(),
+        };
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Whether an error is TLS failing. The connector wraps rustls's error in I/O errors,
+/// whose `source()` skips it, so they are opened one by one.
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if error.is::<rustls::Error>() {
+            return true;
+        }
+        current = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+    }
+    false
+}
+
 fn backoff(attempt: u32) -> Duration {
     let base = RETRY_BASE * 2u32.pow(attempt.saturating_sub(1));
     base + base.mul_f64(fastrand::f64())
@@ -455,6 +602,13 @@ mod tests {
             "You have exceeded a secondary rate limit",
         );
         assert_eq!(secondary, Some(SECONDARY_LIMIT_PAUSE));
+    }
+
+    #[test]
+    fn rate_limit_resets_are_told_in_whole_minutes_rounded_up() {
+        assert_eq!(minutes(Duration::from_secs(1)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(60)), "1 minute");
+        assert_eq!(minutes(Duration::from_secs(61)), "2 minutes");
     }
 
     #[test]

@@ -40,6 +40,10 @@ const NO_REMOTE_FILES: &str = "no critical job waits on a remote reusable workfl
 /// says otherwise.
 pub const DEFAULT_GRACE_MINUTES: u64 = 60;
 
+/// Seconds one request to the API may take, connection and body included, unless
+/// `--request-timeout` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 30;
+
 /// Judges the repository with `analyse`, then runs the online checks when they can run,
 /// and returns the report with their results. `Err` is an argument the user must fix.
 pub fn check(
@@ -58,6 +62,7 @@ pub fn check(
             let session = Session {
                 config,
                 max_wait: Duration::from_secs(options.rate_limit_wait),
+                request_timeout: Duration::from_secs(options.request_timeout),
                 max_bytes,
             };
             session.run(repo, analyse, report, target)
@@ -163,6 +168,7 @@ fn not_run(
 struct Session<'c> {
     config: &'c Config,
     max_wait: Duration,
+    request_timeout: Duration,
     max_bytes: u64,
 }
 
@@ -193,6 +199,7 @@ impl Session<'_> {
             api_url: target.api_url.clone(),
             token: target.token.clone(),
             max_wait: self.max_wait,
+            request_timeout: self.request_timeout,
         }) {
             Ok(client) => client,
             Err(e) => return unable(report, self.config, &e),
@@ -230,7 +237,8 @@ impl Session<'_> {
 
         let secrets = secrets::check(&context, &plan.secrets).await;
         let states = workflows::check(&context, &plan.critical).await;
-        let schedules = schedule::check(&context, &plan.scheduled, &states.listed, grace).await;
+        let schedules =
+            schedule::check(&context, &plan.scheduled, states.listed.as_deref(), grace).await;
 
         let mut checks = Vec::new();
         let mut findings = Vec::new();
@@ -294,6 +302,11 @@ impl Context<'_> {
                 "GitHub answered 404 while trying to {asked}: {repository} does not exist, or \
                  the token in {source} cannot see it (a fine-grained token must be granted \
                  this repository). Check --repo, or GITHUB_REPOSITORY, or the `origin` remote"
+            ),
+            Some(500..=599) => format!(
+                "could not {asked}: {}, and asking again did not help. The fault is on the \
+                 server's side; run again later",
+                error.describe()
             ),
             _ => format!("could not {asked}: {}", error.describe()),
         }

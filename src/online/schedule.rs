@@ -38,17 +38,20 @@ struct Judged {
     open: Option<String>,
 }
 
+/// Judges each scheduled workflow. `listed` is the repository's workflow list, or why it
+/// could not be read; without it no run can be asked for, so the schedules stay open
+/// for the same reason.
 pub async fn check(
     context: &Context<'_>,
     scheduled: &[&WorkflowReport],
-    listed: &[ListedWorkflow],
+    listed: Result<&[ListedWorkflow], &String>,
     grace_seconds: i64,
 ) -> Checked {
     let mut evidence = Vec::new();
     let mut findings = Vec::new();
     let mut open = Vec::new();
     for workflow in scheduled {
-        let on_github = listed.iter().find(|l| l.path == workflow.path);
+        let on_github = listed.map(|l| l.iter().find(|l| l.path == workflow.path));
         let judged = judge(context, workflow, on_github, grace_seconds).await;
         evidence.push(judged.evidence);
         findings.extend(judged.finding);
@@ -84,7 +87,7 @@ pub async fn check(
 async fn judge(
     context: &Context<'_>,
     workflow: &WorkflowReport,
-    on_github: Option<&ListedWorkflow>,
+    on_github: Result<Option<&ListedWorkflow>, &String>,
     grace_seconds: i64,
 ) -> Judged {
     let mut evidence = ScheduleEvidence {
@@ -111,6 +114,10 @@ async fn judge(
         };
     };
     evidence.longest_gap_seconds = Some(gap.num_seconds());
+    let on_github = match on_github {
+        Ok(on_github) => on_github,
+        Err(unlisted) => return open(evidence, unlisted.clone()),
+    };
     let Some(listed) = on_github else {
         evidence.status = CheckStatus::Skipped;
         return open_but_reported(evidence);

@@ -20,6 +20,8 @@ pub struct Options {
     pub api_url: Option<String>,
     /// Longest wait, in seconds, for a rate limit to reset before a check gives up.
     pub rate_limit_wait: u64,
+    /// Longest time, in seconds, one request may take before it counts as unanswered.
+    pub request_timeout: u64,
 }
 
 /// A repository on GitHub.

@@ -21,8 +21,8 @@ pub struct ListedWorkflow {
 pub struct Checked {
     pub outcome: Outcome,
     pub evidence: Vec<WorkflowStateEvidence>,
-    /// The whole list, for the schedule check; empty when it could not be read.
-    pub listed: Vec<ListedWorkflow>,
+    /// The whole list, for the schedule check, or why it could not be read.
+    pub listed: Result<Vec<ListedWorkflow>, String>,
 }
 
 pub async fn check(context: &Context<'_>, critical: &[&WorkflowReport]) -> Checked {
@@ -30,7 +30,7 @@ pub async fn check(context: &Context<'_>, critical: &[&WorkflowReport]) -> Check
         return Checked {
             outcome: Outcome::new(WORKFLOW_STATE, CheckStatus::Pass, ""),
             evidence: Vec::new(),
-            listed: Vec::new(),
+            listed: Ok(Vec::new()),
         };
     }
     let path = context.repo_path("/actions/workflows");
@@ -39,9 +39,9 @@ pub async fn check(context: &Context<'_>, critical: &[&WorkflowReport]) -> Check
         Err(e) => {
             let reason = context.explain(&e, "list the repository's workflows");
             return Checked {
-                outcome: Outcome::new(WORKFLOW_STATE, CheckStatus::Unverified, reason),
+                outcome: Outcome::new(WORKFLOW_STATE, CheckStatus::Unverified, reason.clone()),
                 evidence: Vec::new(),
-                listed: Vec::new(),
+                listed: Err(reason),
             };
         }
     };
@@ -82,7 +82,7 @@ pub async fn check(context: &Context<'_>, critical: &[&WorkflowReport]) -> Check
     Checked {
         outcome: outcome.with_findings(findings),
         evidence,
-        listed,
+        listed: Ok(listed),
     }
 }
 
