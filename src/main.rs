@@ -52,7 +52,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
-    let (config, _) = match Config::load(&args.path, args.config.as_deref()) {
+    let (config, _) = match Config::load(&args.path, args.config.as_deref(), args.max_file_size) {
         Ok(loaded) => loaded,
         Err(e) => return tool_error(miette::Report::new(*e)),
     };

@@ -2,18 +2,22 @@
 //! its failure reaches a person. Reads a loaded [`Repository`], returns a [`Report`];
 //! never prints and never touches the network or the disk.
 
+mod budget;
 pub mod condition;
 mod critical;
 mod judge;
 pub mod model;
+mod needs;
 pub mod notifier;
+mod references;
 pub mod routes;
 mod suggest;
 mod webhooks;
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use budget::{Budget, WORK_BUDGET};
 pub use critical::CriticalSelector;
 pub use judge::Judgement;
 
@@ -30,6 +34,11 @@ pub struct Analyzer<'r> {
     actions: HashMap<String, Option<Vec<StepModel>>>,
     findings: RefCell<Vec<Finding>>,
     seen: RefCell<BTreeSet<(String, String, String)>>,
+    /// Imagined runs already worked out, by workflow, failed job and scenario: the same
+    /// run is asked for once per job that might alert on it.
+    runs: RefCell<HashMap<String, BTreeMap<String, routes::JobState>>>,
+    /// The work left for judging the current workflow.
+    budget: Budget,
 }
 
 /// Judges the repository: the single entry point of this module.
@@ -70,6 +79,8 @@ impl<'r> Analyzer<'r> {
             actions,
             findings: RefCell::new(Vec::new()),
             seen: RefCell::new(BTreeSet::new()),
+            runs: RefCell::new(HashMap::new()),
+            budget: Budget::new(WORK_BUDGET),
         }
     }
 

@@ -12,6 +12,7 @@ use github_actions_models::workflow::job::{NormalJob, ReusableWorkflowCallJob, S
 use github_actions_models::workflow::{Job, Trigger, Workflow};
 
 use super::condition::Condition;
+use super::needs::NeedsGraph;
 use super::notifier::{StepRole, StepView, classify};
 use crate::findings::{Location, Segment};
 use crate::route;
@@ -24,6 +25,8 @@ pub struct WorkflowModel<'r> {
     pub schedules: Vec<String>,
     pub listens_to: Option<Listener>,
     pub is_callable: bool,
+    /// Who needs whom, worked out once: every imagined run asks it of every job.
+    pub graph: NeedsGraph,
 }
 
 /// What a `workflow_run` trigger listens to.
@@ -71,7 +74,7 @@ impl WorkflowModel<'_> {
     }
 
     pub fn job(&self, id: &str) -> Option<&JobModel> {
-        self.jobs.iter().find(|j| j.id == id)
+        self.graph.position(id).and_then(|p| self.jobs.get(p))
     }
 }
 
@@ -91,11 +94,12 @@ pub fn build_workflow<'r>(
     catalogue: &Catalogue,
 ) -> WorkflowModel<'r> {
     let workflow_env = env_map(&workflow.env);
-    let jobs = workflow
+    let jobs: Vec<JobModel> = workflow
         .jobs
         .iter()
         .map(|(id, job)| build_job(path, id, job, &workflow_env, versions, catalogue))
         .collect();
+    let graph = NeedsGraph::new(&jobs);
     WorkflowModel {
         path,
         name: workflow.name.as_deref().filter(|n| !n.trim().is_empty()),
@@ -103,6 +107,7 @@ pub fn build_workflow<'r>(
         schedules: schedules(&workflow.on),
         listens_to: listener(&workflow.on),
         is_callable: is_callable(&workflow.on),
+        graph,
     }
 }
 

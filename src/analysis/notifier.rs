@@ -2,8 +2,8 @@
 //! settings let that message arrive. The catalogue in `rules/notifiers.yaml` supplies
 //! every name; this module only applies it to one step at a time.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use regex::Regex;
 
@@ -373,11 +373,17 @@ fn channel_of(text: &str) -> String {
     .to_string()
 }
 
+/// Whether the script runs `command`. Each command's pattern is compiled once: a file
+/// with thousands of `run:` steps would otherwise spend seconds compiling the same ones.
 fn mentions_command(script: &str, command: &str) -> bool {
-    let escaped = regex::escape(command);
-    Regex::new(&format!(r"(?i)(^|[\s;&|(`$]){escaped}(\s|$)"))
-        .map(|re| re.is_match(script))
-        .unwrap_or(false)
+    static PATTERNS: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut patterns = patterns.lock().unwrap_or_else(PoisonError::into_inner);
+    let pattern = patterns.entry(command.to_string()).or_insert_with(|| {
+        let escaped = regex::escape(command);
+        Regex::new(&format!(r"(?i)(^|[\s;&|(`$]){escaped}(\s|$)")).ok()
+    });
+    pattern.as_ref().is_some_and(|re| re.is_match(script))
 }
 
 fn curl_fails_on_http_errors(script: &str) -> bool {

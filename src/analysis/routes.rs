@@ -152,8 +152,25 @@ impl Outcome {
 
 impl Analyzer<'_> {
     /// Imagines a run of `workflow` in which `failed` ends as given (or nothing fails),
-    /// and returns every job's result.
+    /// and returns every job's result. A run depends on nothing else, so each is worked
+    /// out once.
     pub fn simulate(
+        &self,
+        workflow: &WorkflowModel<'_>,
+        failed: Option<(&str, Outcome)>,
+        base: &Scenario,
+    ) -> BTreeMap<String, JobState> {
+        self.budget.spend(workflow.jobs.len());
+        let key = format!("{}\n{failed:?}\n{base:?}", workflow.path);
+        if let Some(states) = self.runs.borrow().get(&key) {
+            return states.clone();
+        }
+        let states = self.imagine_run(workflow, failed, base);
+        self.runs.borrow_mut().insert(key, states.clone());
+        states
+    }
+
+    fn imagine_run(
         &self,
         workflow: &WorkflowModel<'_>,
         failed: Option<(&str, Outcome)>,
@@ -182,6 +199,9 @@ impl Analyzer<'_> {
     ) -> JobState {
         const MAX_UNCERTAIN: usize = 4;
         let ancestors = ancestors(workflow, &job.id);
+        if !self.budget.spend(1 + job.needs.len() + ancestors.len()) {
+            return JobState::Skipped;
+        }
         let uncertain: Vec<&String> = job
             .needs
             .iter()
@@ -196,6 +216,8 @@ impl Analyzer<'_> {
         let mut outcomes = Vec::new();
         for mask in 0..(1u32 << uncertain.len()) {
             let mut assumed = states.clone();
+            self.budget
+                .spend(states.len() + job.needs.len() + ancestors.len());
             for (bit, need) in uncertain.iter().enumerate() {
                 let state = match mask & (1 << bit) {
                     0 => JobState::Success,
@@ -234,6 +256,12 @@ impl Analyzer<'_> {
         base: &Scenario,
         depth: usize,
     ) -> Found {
+        if !self
+            .budget
+            .spend(1 + job.steps().len() + workflow.jobs.len())
+        {
+            return Found::default();
+        }
         let mut found = match &job.body {
             JobBody::Steps(steps) => self.own_steps(steps, outcome, base, depth),
             JobBody::Call { uses, with } => {
@@ -468,6 +496,10 @@ impl Analyzer<'_> {
         depth: usize,
     ) -> Found {
         let ancestors = ancestors(workflow, &job.id);
+        let work = 1 + job.needs.len() + ancestors.len() + job.steps().len();
+        if !self.budget.spend(work) {
+            return Found::default();
+        }
         let mut scenario = job_scenario(job, states, &ancestors, base);
         scenario.success = true;
         scenario.failure = false;
@@ -714,58 +746,18 @@ fn job_scenario(
 /// Jobs in an order where each comes after its needs; jobs caught in a cycle come last,
 /// in file order, so that a cyclic file is still judged instead of looping.
 pub fn topological<'w>(workflow: &'w WorkflowModel<'_>) -> Vec<&'w JobModel> {
-    let mut placed: BTreeSet<&str> = BTreeSet::new();
-    let mut order = Vec::new();
-    loop {
-        let ready: Vec<&JobModel> = workflow
-            .jobs
-            .iter()
-            .filter(|j| !placed.contains(j.id.as_str()))
-            .filter(|j| {
-                j.needs
-                    .iter()
-                    .all(|n| placed.contains(n.as_str()) || workflow.job(n).is_none())
-            })
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        for job in ready {
-            placed.insert(&job.id);
-            order.push(job);
-        }
-    }
-    order.extend(
-        workflow
-            .jobs
-            .iter()
-            .filter(|j| !placed.contains(j.id.as_str())),
-    );
-    order
+    workflow
+        .graph
+        .order()
+        .iter()
+        .filter_map(|p| workflow.jobs.get(*p))
+        .collect()
 }
 
 pub fn ancestors(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut pending: Vec<String> = workflow
-        .job(id)
-        .map(|j| j.needs.clone())
-        .unwrap_or_default();
-    while let Some(next) = pending.pop() {
-        if next != id
-            && seen.insert(next.clone())
-            && let Some(job) = workflow.job(&next)
-        {
-            pending.extend(job.needs.iter().cloned());
-        }
-    }
-    seen
+    workflow.graph.ancestors(id)
 }
 
 pub fn descendants(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
-    workflow
-        .jobs
-        .iter()
-        .filter(|j| j.id != id && ancestors(workflow, &j.id).contains(id))
-        .map(|j| j.id.clone())
-        .collect()
+    workflow.graph.descendants(id)
 }
