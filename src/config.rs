@@ -124,7 +124,10 @@ fn error(path: &str, message: &str, at: Option<((usize, usize, usize), &str)>) -
         Some(((line, column, index), text)) => (
             Some(line),
             Some(column),
-            Some(NamedSource::new(path, text.to_string())),
+            Some(NamedSource::new(
+                path,
+                crate::redact::mask(text).into_owned(),
+            )),
             Some(SourceSpan::from((
                 index.min(text.len()),
                 1usize.min(text.len() - index.min(text.len())),
@@ -132,9 +135,11 @@ fn error(path: &str, message: &str, at: Option<((usize, usize, usize), &str)>) -
         ),
         None => (None, None, None, None),
     };
+    // The parser quotes the values it rejects, and a config can hold a webhook URL.
+    let message = crate::redact::redact(message);
     let message = match (line, column) {
         (Some(line), Some(column)) => format!("{message} (line {line}, column {column})"),
-        _ => message.to_string(),
+        _ => message.into_owned(),
     };
     Box::new(ConfigError {
         path: path.to_string(),

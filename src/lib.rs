@@ -6,7 +6,9 @@
 
 pub mod analysis;
 pub mod config;
+pub mod debug_hooks;
 pub mod findings;
 pub mod output;
+pub mod redact;
 pub mod repo;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! The binary: parse arguments, run the command, turn the outcome into an exit code.
 //! 0: the control passes; 1: it fails; 2: alertlint could not do its job; 3: unverified.
+//! Everything it prints or writes passes through `alertlint::redact` on the way out.
 
 mod cli;
 
@@ -12,6 +13,7 @@ use alertlint::analysis::{CriticalSelector, analyse};
 use alertlint::config::Config;
 use alertlint::findings::Status;
 use alertlint::output::{Format, FormatRequest, human, json};
+use alertlint::redact::{RedactingWriter, redact};
 use alertlint::repo::Repository;
 use alertlint::rules::Catalogue;
 use cli::{CheckArgs, Cli, ColorChoice, Command};
@@ -19,21 +21,51 @@ use cli::{CheckArgs, Cli, ColorChoice, Command};
 const EXIT_TOOL_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    install_panic_hook();
+    // Tool errors are printed without wrapping their lines, so that the redaction on the
+    // way out sees every secret whole.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            let text = e.render().to_string();
             return match e.use_stderr() {
-                true => ExitCode::from(EXIT_TOOL_ERROR),
-                false => ExitCode::SUCCESS,
+                true => {
+                    print_err(&text);
+                    ExitCode::from(EXIT_TOOL_ERROR)
+                }
+                false => {
+                    let _ = print_out(&text);
+                    ExitCode::SUCCESS
+                }
             };
         }
     };
     init_logging(cli.verbose);
+    alertlint::debug_hooks::panic_if_asked();
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
     }
+}
+
+/// A panic is a bug, but its message may quote a file or a value: print it redacted, in
+/// a few lines instead of a backtrace, and exit as a tool error.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|panic| {
+        let message = panic.payload_as_str().unwrap_or("(no message)");
+        let place = panic
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        print_err(&format!(
+            "alertlint: internal error{place}: {message}\n\
+             This is a bug in alertlint, not a problem with your files; please report it.\n"
+        ));
+        std::process::exit(i32::from(EXIT_TOOL_ERROR));
+    }));
 }
 
 fn init_logging(verbose: u8) {
@@ -46,7 +78,7 @@ fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("alertlint={level}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter::new(std::io::stderr()))
         .without_time()
         .try_init();
 }
@@ -71,7 +103,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         actions = repo.actions.len(),
         "repository loaded"
     );
-    let report = analyse(&repo, &selector);
+    let report = alertlint::output::redacted(&analyse(&repo, &selector));
 
     let requests = match args.formats.is_empty() {
         true => vec![FormatRequest {
@@ -116,28 +148,40 @@ fn terminal_width() -> Option<usize> {
 
 fn write_output(request: &FormatRequest, text: &str) -> Result<(), String> {
     match &request.path {
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|e| format!("cannot write to standard output: {e}"))
-        }
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}")),
+        None => print_out(text).map_err(|e| format!("cannot write to standard output: {e}")),
+        Some(path) => std::fs::write(path, redact(text).as_bytes())
+            .map_err(|e| format!("cannot write {path}: {e}")),
     }
 }
 
+/// Writes to stdout, redacted: the only way anything reaches stdout.
+fn print_out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(redact(text).as_bytes())
+        .and_then(|_| stdout.flush())
+}
+
+/// Writes to stderr, redacted: the only way anything but logs reaches stderr.
+fn print_err(text: &str) {
+    let _ = std::io::stderr().write_all(redact(text).as_bytes());
+}
+
 fn tool_error(report: miette::Report) -> ExitCode {
-    eprintln!("{report:?}");
+    print_err(&format!("{report:?}\n"));
     ExitCode::from(EXIT_TOOL_ERROR)
 }
 
 fn explain(rule: Option<&str>) -> ExitCode {
     let catalogue = Catalogue::builtin();
     let Some(id) = rule else {
-        for rule in &catalogue.control.rules {
-            println!("{:<30} {:<8} {}", rule.id, rule.severity, rule.title);
-        }
+        let list: String = catalogue
+            .control
+            .rules
+            .iter()
+            .map(|rule| format!("{:<30} {:<8} {}\n", rule.id, rule.severity, rule.title))
+            .collect();
+        let _ = print_out(&list);
         return ExitCode::SUCCESS;
     };
     let Some(rule) = catalogue.rule(id) else {
@@ -147,15 +191,20 @@ fn explain(rule: Option<&str>) -> ExitCode {
             .iter()
             .map(|r| r.id.as_str())
             .collect();
-        eprintln!(
-            "error: no rule named `{id}`; the rules are: {}",
+        print_err(&format!(
+            "error: no rule named `{id}`; the rules are: {}\n",
             known.join(", ")
-        );
+        ));
         return ExitCode::from(EXIT_TOOL_ERROR);
     };
-    println!("{} ({})\n\n{}\n", rule.id, rule.severity, rule.title);
-    println!("Why it matters:\n{}\n", textwrap_simple(&rule.rationale));
-    println!("What to do:\n{}", textwrap_simple(&rule.remediation));
+    let _ = print_out(&format!(
+        "{} ({})\n\n{}\n\nWhy it matters:\n{}\n\nWhat to do:\n{}\n",
+        rule.id,
+        rule.severity,
+        rule.title,
+        textwrap_simple(&rule.rationale),
+        textwrap_simple(&rule.remediation)
+    ));
     ExitCode::SUCCESS
 }
 

@@ -46,9 +46,11 @@ fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) -> S
     if let Some(rule) = catalogue.rule(&finding.rule) {
         diagnostic = diagnostic.with_help(rule.title.clone());
     }
+    // Masked byte for byte, so that spans still fit: a snippet must not print the very
+    // webhook URL its finding is about.
     let text = repo
         .source(&finding.location.path)
-        .map(|s| s.text().to_string());
+        .map(|s| crate::redact::mask(s.text()).into_owned());
     if let (Some(span), Some(text)) = (finding.location.span, &text) {
         let start = span.start_byte.min(text.len());
         let length = first_line_length(text, start, span.end_byte);

@@ -87,9 +87,9 @@ where
 {
     let mut child = Command::new(env!("CARGO_BIN_EXE_alertlint"))
         .args(args)
-        .envs(env.iter().copied())
         .env_remove("GH_TOKEN")
         .env_remove("GITHUB_TOKEN")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
