@@ -5,6 +5,7 @@
 //! wires them to the command line.
 
 pub mod analysis;
+pub mod atomic_write;
 pub mod config;
 pub mod debug_hooks;
 pub mod findings;

@@ -1,15 +1,18 @@
 //! The binary: parse arguments, run the command, turn the outcome into an exit code.
 //! 0: the control passes; 1: it fails; 2: alertlint could not do its job; 3: unverified.
-//! Everything it prints or writes passes through `alertlint::redact` on the way out.
+//! Everything it prints or writes passes through `alertlint::redact` on the way out, and
+//! every file goes through `alertlint::atomic_write`.
 
 mod cli;
 
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use alertlint::analysis::{CriticalSelector, analyse};
+use alertlint::atomic_write::write_atomically;
 use alertlint::config::Config;
 use alertlint::findings::Status;
 use alertlint::output::{Format, FormatRequest, human, json};
@@ -149,8 +152,9 @@ fn terminal_width() -> Option<usize> {
 fn write_output(request: &FormatRequest, text: &str) -> Result<(), String> {
     match &request.path {
         None => print_out(text).map_err(|e| format!("cannot write to standard output: {e}")),
-        Some(path) => std::fs::write(path, redact(text).as_bytes())
-            .map_err(|e| format!("cannot write {path}: {e}")),
+        Some(path) => write_atomically(Path::new(path), redact(text).as_bytes()).map_err(|e| {
+            format!("cannot write {path}: {e}; check that its folder exists and is writable")
+        }),
     }
 }
 
