@@ -20,7 +20,8 @@ use alertlint::findings::{Report, Severity, Status, Verdict};
 use alertlint::output::{human, json};
 use alertlint::repo::{DEFAULT_MAX_FILE_BYTES, Repository};
 
-/// Cases per run: enough to reach the odd shapes, few enough for CI (see README).
+/// Cases per run: enough to reach the odd shapes, few enough for CI (see README). Set
+/// `PROPTEST_CASES` to run more.
 const CASES: u32 = 1024;
 
 /// A case still running after this is a hang, not a slow case.
@@ -451,7 +452,10 @@ fn check_invariants(repo: &Repository, report: &Report) -> Result<(), TestCaseEr
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: CASES,
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(CASES),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -45,6 +45,7 @@ pub struct RefusedReference {
 /// relative to the root (`.github/workflows/x.yml`, `.github/actions/notify`).
 #[derive(Default)]
 pub struct Repository {
+    /// The canonical root on disk; empty for a repository held in memory.
     pub root: PathBuf,
     pub workflows: Vec<WorkflowFile>,
     /// Local actions by their directory, relative to the root, without `./`.
