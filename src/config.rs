@@ -73,34 +73,51 @@ pub struct ConfigFile {
 
 impl Config {
     /// Loads the config from `root`, or `explicit` when given. A missing default file is
-    /// an empty config; a missing explicit file is an error.
+    /// an empty config; a missing explicit file is an error. The default file is read
+    /// only when it stays inside `root`, and neither may be larger than `max_bytes`.
     pub fn load(
         root: &Path,
         explicit: Option<&Path>,
+        max_bytes: u64,
     ) -> Result<(Config, Option<ConfigFile>), Box<ConfigError>> {
-        let (path, required) = match explicit {
-            Some(path) => (path.to_path_buf(), true),
-            None => (root.join(CONFIG_PATH), false),
+        let (path, text) = match explicit {
+            Some(path) => (
+                path.to_path_buf(),
+                crate::repo::read_bounded(path, max_bytes),
+            ),
+            None => {
+                let path = root.join(CONFIG_PATH);
+                if std::fs::symlink_metadata(&path).is_err() {
+                    return Ok((Config::default(), None));
+                }
+                let text = crate::repo::read_inside(root, CONFIG_PATH, max_bytes);
+                (path, text)
+            }
         };
         let shown = match explicit {
             Some(path) => shown_path(root, path),
             None => CONFIG_PATH.to_string(),
         };
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes)
-                .map_err(|_| error(&shown, "the file is not UTF-8 text", None))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                return Ok((Config::default(), None));
-            }
-            Err(e) => return Err(error(&shown, &format!("cannot be read: {e}"), None)),
-        };
+        let text = text.map_err(|e| error(&shown, &e.message, None))?;
         let config = Config::parse(&shown, &text)?;
         Ok((config, Some(ConfigFile { path, shown, text })))
+    }
+
+    /// Parses a config file's bytes, which may be anything at all.
+    pub fn from_bytes(shown: &str, bytes: &[u8]) -> Result<Config, Box<ConfigError>> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| error(shown, "the file is not valid UTF-8 text", None))?;
+        Config::parse(shown, text)
     }
 
     pub fn parse(shown: &str, text: &str) -> Result<Config, Box<ConfigError>> {
         if text.trim().is_empty() {
             return Ok(Config::default());
+        }
+        if let Some(index) = crate::repo::too_deep_at(text) {
+            let (line, column) = crate::repo::line_column(text, index);
+            let message = crate::repo::too_deep_message();
+            return Err(error(shown, &message, Some(((line, column, index), text))));
         }
         match yaml_serde::from_str::<Option<Config>>(text) {
             Ok(config) => Ok(config.unwrap_or_default()),
@@ -140,7 +157,10 @@ fn error(path: &str, message: &str, at: Option<((usize, usize, usize), &str)>) -
         Some(((line, column, index), text)) => (
             Some(line),
             Some(column),
-            Some(NamedSource::new(path, text.to_string())),
+            Some(NamedSource::new(
+                path,
+                crate::redact::mask(text).into_owned(),
+            )),
             Some(SourceSpan::from((
                 index.min(text.len()),
                 1usize.min(text.len() - index.min(text.len())),
@@ -148,9 +168,11 @@ fn error(path: &str, message: &str, at: Option<((usize, usize, usize), &str)>) -
         ),
         None => (None, None, None, None),
     };
+    // The parser quotes the values it rejects, and a config can hold a webhook URL.
+    let message = crate::redact::redact(message);
     let message = match (line, column) {
         (Some(line), Some(column)) => format!("{message} (line {line}, column {column})"),
-        _ => message.to_string(),
+        _ => message.into_owned(),
     };
     Box::new(ConfigError {
         path: path.to_string(),

@@ -1,5 +1,7 @@
 //! The binary: parse arguments, run the command, turn the outcome into an exit code.
 //! 0: the control passes; 1: it fails; 2: alertlint could not do its job; 3: unverified.
+//! Everything it prints or writes passes through `alertlint::redact` on the way out, and
+//! every file goes through `alertlint::atomic_write`.
 
 mod cli;
 
@@ -10,6 +12,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use alertlint::analysis::{CriticalSelector, analyse};
+use alertlint::atomic_write::write_atomically;
 use alertlint::config::{Config, ConfigFile};
 use alertlint::exceptions;
 use alertlint::findings::{Report, Severity, Status};
@@ -18,6 +21,7 @@ use alertlint::output::sarif::SarifOptions;
 use alertlint::output::{
     Format, FormatRequest, RepoPrefix, github, human, json, junit, markdown, sarif,
 };
+use alertlint::redact::{RedactingWriter, redact};
 use alertlint::repo::{Repository, SourceFile};
 use alertlint::rules::Catalogue;
 use cli::{CheckArgs, Cli, ColorChoice, Command, ConfigCommand, FailOn};
@@ -28,17 +32,30 @@ const EXIT_TOOL_ERROR: u8 = 2;
 const CONFIG_SCHEMA: &str = include_str!("../schemas/alertlint.schema.json");
 
 fn main() -> ExitCode {
+    install_panic_hook();
+    // Tool errors are printed without wrapping their lines, so that the redaction on the
+    // way out sees every secret whole.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            let text = e.render().to_string();
             return match e.use_stderr() {
-                true => ExitCode::from(EXIT_TOOL_ERROR),
-                false => ExitCode::SUCCESS,
+                true => {
+                    print_err(&text);
+                    ExitCode::from(EXIT_TOOL_ERROR)
+                }
+                false => {
+                    let _ = print_out(&text);
+                    ExitCode::SUCCESS
+                }
             };
         }
     };
     init_logging(cli.verbose);
+    alertlint::debug_hooks::panic_if_asked();
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Explain { rule } => explain(rule.as_deref()),
@@ -47,6 +64,23 @@ fn main() -> ExitCode {
         Command::Completions { shell } => completions(shell),
         Command::Man => man(),
     }
+}
+
+/// A panic is a bug, but its message may quote a file or a value: print it redacted, in
+/// a few lines instead of a backtrace, and exit as a tool error.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|panic| {
+        let message = panic.payload_as_str().unwrap_or("(no message)");
+        let place = panic
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        print_err(&format!(
+            "alertlint: internal error{place}: {message}\n\
+             This is a bug in alertlint, not a problem with your files; please report it.\n"
+        ));
+        std::process::exit(i32::from(EXIT_TOOL_ERROR));
+    }));
 }
 
 fn init_logging(verbose: u8) {
@@ -61,7 +95,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter::new(std::io::stderr()))
         .without_time()
         .try_init();
 }
@@ -74,10 +108,11 @@ fn check(args: &CheckArgs) -> ExitCode {
         Ok(repo) => repo,
         Err(e) => return tool_error(miette::miette!("{e}")),
     };
-    let (config, config_file) = match Config::load(&args.path, args.config.as_deref()) {
-        Ok(loaded) => loaded,
-        Err(e) => return tool_error(miette::Report::new(*e)),
-    };
+    let (config, config_file) =
+        match Config::load(&args.path, args.config.as_deref(), args.max_file_size) {
+            Ok(loaded) => loaded,
+            Err(e) => return tool_error(miette::Report::new(*e)),
+        };
     let today = match today() {
         Ok(today) => today,
         Err(e) => return tool_error(miette::miette!("{e}")),
@@ -109,6 +144,8 @@ fn check(args: &CheckArgs) -> ExitCode {
         Err(e) => return tool_error(miette::miette!("{e}")),
     };
     let report = exceptions::apply(report, &repo, &config.exceptions, today);
+    // Secrets are taken out of the report's text before any format lays it out.
+    let report = alertlint::output::redacted(&report);
 
     if let Err(e) = write_outputs(args, &report, &repo) {
         return tool_error(miette::miette!("{e}"));
@@ -383,28 +420,41 @@ fn terminal_width() -> Option<usize> {
 
 fn write_output(request: &FormatRequest, text: &str) -> Result<(), String> {
     match &request.path {
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-                .map_err(|e| format!("cannot write to standard output: {e}"))
-        }
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}")),
+        None => print_out(text).map_err(|e| format!("cannot write to standard output: {e}")),
+        Some(path) => write_atomically(Path::new(path), redact(text).as_bytes()).map_err(|e| {
+            format!("cannot write {path}: {e}; check that its folder exists and is writable")
+        }),
     }
 }
 
+/// Writes to stdout, redacted: the only way anything reaches stdout.
+fn print_out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(redact(text).as_bytes())
+        .and_then(|_| stdout.flush())
+}
+
+/// Writes to stderr, redacted: the only way anything but logs reaches stderr.
+fn print_err(text: &str) {
+    let _ = std::io::stderr().write_all(redact(text).as_bytes());
+}
+
 fn tool_error(report: miette::Report) -> ExitCode {
-    eprintln!("{report:?}");
+    print_err(&format!("{report:?}\n"));
     ExitCode::from(EXIT_TOOL_ERROR)
 }
 
 fn explain(rule: Option<&str>) -> ExitCode {
     let catalogue = Catalogue::builtin();
     let Some(id) = rule else {
-        for rule in &catalogue.control.rules {
-            println!("{:<36} {:<8} {}", rule.id, rule.severity, rule.title);
-        }
+        let list: String = catalogue
+            .control
+            .rules
+            .iter()
+            .map(|rule| format!("{:<36} {:<8} {}\n", rule.id, rule.severity, rule.title))
+            .collect();
+        let _ = print_out(&list);
         return ExitCode::SUCCESS;
     };
     let Some(rule) = catalogue.rule(id) else {
@@ -414,15 +464,20 @@ fn explain(rule: Option<&str>) -> ExitCode {
             .iter()
             .map(|r| r.id.as_str())
             .collect();
-        eprintln!(
-            "error: no rule named `{id}`; the rules are: {}",
+        print_err(&format!(
+            "error: no rule named `{id}`; the rules are: {}\n",
             known.join(", ")
-        );
+        ));
         return ExitCode::from(EXIT_TOOL_ERROR);
     };
-    println!("{} ({})\n\n{}\n", rule.id, rule.severity, rule.title);
-    println!("Why it matters:\n{}\n", textwrap_simple(&rule.rationale));
-    println!("What to do:\n{}", textwrap_simple(&rule.remediation));
+    let _ = print_out(&format!(
+        "{} ({})\n\n{}\n\nWhy it matters:\n{}\n\nWhat to do:\n{}\n",
+        rule.id,
+        rule.severity,
+        rule.title,
+        textwrap_simple(&rule.rationale),
+        textwrap_simple(&rule.remediation)
+    ));
     ExitCode::SUCCESS
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::budget::WORK_BUDGET;
 use super::condition::Scenario;
 use super::model::{JobBody, JobModel, WorkflowModel};
 use super::routes::{DeadAlert, Found, Hit, Outcome};
@@ -102,6 +103,8 @@ impl Analyzer<'_> {
             }
         }
         self.check_listener_names();
+        self.report_refused_references();
+        self.check_needs_graphs();
         for finding in webhooks::scan(self.repo, self.catalogue) {
             self.report(finding);
         }
@@ -132,9 +135,9 @@ impl Analyzer<'_> {
         let mut jobs = Vec::new();
         let mut timeouts: BTreeMap<String, TimeoutGap> = BTreeMap::new();
         let mut dead_alerts: BTreeMap<String, (DeadAlert, Vec<String>)> = BTreeMap::new();
+        self.budget.reset();
         for job in &workflow.jobs {
             let judgement = self.judge(workflow, job, &base, 0);
-            self.explain(job, &judgement);
             match judgement.verdict {
                 Verdict::Alerted => {
                     self.collect_timeout_gap(workflow, job, &judgement, &mut timeouts);
@@ -155,6 +158,10 @@ impl Analyzer<'_> {
                     .or_insert_with(|| (dead.clone(), Vec::new()));
                 entry.1.push(job.id.clone());
             }
+            if self.budget.is_exhausted() {
+                return self.too_complex(workflow);
+            }
+            self.explain(job, &judgement);
             jobs.push(JobReport {
                 id: job.id.clone(),
                 verdict: judgement.verdict,
@@ -166,6 +173,11 @@ impl Analyzer<'_> {
                 location: job.location.clone(),
             });
         }
+        tracing::debug!(
+            workflow = workflow.path,
+            work = self.budget.spent(),
+            "workflow judged"
+        );
         for (dead, job_ids) in dead_alerts.values() {
             self.report(suggest::never_fires(self.repo, job_ids, dead));
         }
@@ -204,6 +216,43 @@ impl Analyzer<'_> {
             self.repo.place(&mut reference.location);
         }
         secrets
+    }
+
+    /// A workflow whose judgement ran out of budget: no job of it counts as alerted, and an
+    /// error says why, so that the control never passes on a judgement left unfinished.
+    fn too_complex(&self, workflow: &WorkflowModel<'_>) -> WorkflowReport {
+        tracing::warn!(workflow = workflow.path, "too complex to judge");
+        let message = format!(
+            "the workflow is too complex to judge: its {} jobs, their needs and the workflows \
+             they call take more than alertlint's budget of {WORK_BUDGET} units of work, so no \
+             job of it is counted as alerted. Real workflows stay far below this; split this one",
+            workflow.jobs.len()
+        );
+        let location = Location::at(workflow.path, crate::route!["jobs"]);
+        self.report(Finding::new(
+            "workflow-too-large",
+            Severity::Error,
+            message,
+            location,
+        ));
+        let jobs = workflow
+            .jobs
+            .iter()
+            .map(|job| JobReport {
+                id: job.id.clone(),
+                verdict: Verdict::Unverified,
+                alerted_by: None,
+                location: job.location.clone(),
+            })
+            .collect();
+        WorkflowReport {
+            path: workflow.path.to_string(),
+            name: workflow.name.map(str::to_string),
+            critical: true,
+            status: crate::findings::Status::Fail,
+            jobs,
+            schedules: workflow.schedules.clone(),
+        }
     }
 
     /// Records the findings that explain a verdict.

@@ -2,19 +2,23 @@
 //! its failure reaches a person. Reads a loaded [`Repository`], returns a [`Report`];
 //! never prints and never touches the network or the disk.
 
+mod budget;
 pub mod condition;
 mod critical;
 mod judge;
 pub mod model;
+mod needs;
 pub mod notifier;
+mod references;
 pub mod routes;
 pub mod secrets;
 mod suggest;
 mod webhooks;
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use budget::{Budget, WORK_BUDGET};
 pub use critical::CriticalSelector;
 pub use judge::Judgement;
 
@@ -35,6 +39,11 @@ pub struct Analyzer<'r> {
     route_secrets: RefCell<Vec<SecretReference>>,
     /// Remote files that left a critical job unverified.
     unread_remote: RefCell<BTreeSet<String>>,
+    /// Imagined runs already worked out, by workflow, failed job and scenario: the same
+    /// run is asked for once per job that might alert on it.
+    runs: RefCell<HashMap<String, BTreeMap<String, routes::JobState>>>,
+    /// The work left for judging the current workflow.
+    budget: Budget,
 }
 
 /// Judges the repository: the single entry point of this module.
@@ -79,6 +88,8 @@ impl<'r> Analyzer<'r> {
             seen: RefCell::new(BTreeSet::new()),
             route_secrets: RefCell::new(Vec::new()),
             unread_remote: RefCell::new(BTreeSet::new()),
+            runs: RefCell::new(HashMap::new()),
+            budget: Budget::new(WORK_BUDGET),
         }
     }
 

@@ -2,7 +2,7 @@
 //! analysis asks of them already worked out: conditions parsed, notifiers classified,
 //! env merged, routes into the file recorded.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use github_actions_models::action::{Action, Runs, StepBody};
 use github_actions_models::common::expr::LoE;
@@ -14,6 +14,7 @@ use github_actions_models::workflow::job::{
 use github_actions_models::workflow::{Job, Trigger, Workflow};
 
 use super::condition::Condition;
+use super::needs::NeedsGraph;
 use super::notifier::{StepRole, StepView, classify};
 use super::secrets::{CallSecrets, EnvSecret, StepSecrets};
 use crate::findings::{Location, SecretReference, Segment};
@@ -24,16 +25,13 @@ pub struct WorkflowModel<'r> {
     pub path: &'r str,
     pub name: Option<&'r str>,
     pub jobs: Vec<JobModel>,
-    /// Every job's transitive needs, by job id.
-    pub ancestors: BTreeMap<String, BTreeSet<String>>,
-    /// Indices into `jobs`, each job after its needs; jobs caught in a cycle come last,
-    /// in file order, so that a cyclic file is still judged instead of looping.
-    pub order: Vec<usize>,
     pub schedules: Vec<String>,
     pub listens_to: Option<Listener>,
     pub is_callable: bool,
     /// Fetched from another repository: it can be called, but never listens or is judged.
     pub remote: bool,
+    /// Who needs whom, worked out once: every imagined run asks it of every job.
+    pub graph: NeedsGraph,
 }
 
 /// What a `workflow_run` trigger listens to.
@@ -87,7 +85,7 @@ impl WorkflowModel<'_> {
     }
 
     pub fn job(&self, id: &str) -> Option<&JobModel> {
-        self.jobs.iter().find(|j| j.id == id)
+        self.graph.position(id).and_then(|p| self.jobs.get(p))
     }
 }
 
@@ -119,62 +117,17 @@ pub fn build_workflow<'r>(
         .iter()
         .map(|(id, job)| build_job(&context, id, job))
         .collect();
+    let graph = NeedsGraph::new(&jobs);
     WorkflowModel {
         path,
         name: workflow.name.as_deref().filter(|n| !n.trim().is_empty()),
-        ancestors: all_ancestors(&jobs),
-        order: job_order(&jobs),
         jobs,
         schedules: schedules(&workflow.on),
         listens_to: listener(&workflow.on),
         is_callable: is_callable(&workflow.on),
         remote,
+        graph,
     }
-}
-
-fn all_ancestors(jobs: &[JobModel]) -> BTreeMap<String, BTreeSet<String>> {
-    let needs: HashMap<&str, &[String]> = jobs
-        .iter()
-        .map(|j| (j.id.as_str(), j.needs.as_slice()))
-        .collect();
-    jobs.iter()
-        .map(|job| {
-            let mut seen = BTreeSet::new();
-            let mut pending: Vec<&String> = job.needs.iter().collect();
-            while let Some(next) = pending.pop() {
-                if *next != job.id && seen.insert(next.clone()) {
-                    pending.extend(needs.get(next.as_str()).copied().unwrap_or_default());
-                }
-            }
-            (job.id.clone(), seen)
-        })
-        .collect()
-}
-
-fn job_order(jobs: &[JobModel]) -> Vec<usize> {
-    let known: BTreeSet<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
-    let mut placed: BTreeSet<&str> = BTreeSet::new();
-    let mut order = Vec::new();
-    loop {
-        let ready: Vec<usize> = (0..jobs.len())
-            .filter(|&i| !placed.contains(jobs[i].id.as_str()))
-            .filter(|&i| {
-                jobs[i]
-                    .needs
-                    .iter()
-                    .all(|n| placed.contains(n.as_str()) || !known.contains(n.as_str()))
-            })
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        for index in ready {
-            placed.insert(&jobs[index].id);
-            order.push(index);
-        }
-    }
-    order.extend((0..jobs.len()).filter(|&i| !placed.contains(jobs[i].id.as_str())));
-    order
 }
 
 /// What every job of a workflow is built with.

@@ -193,8 +193,25 @@ impl Outcome {
 
 impl Analyzer<'_> {
     /// Imagines a run of `workflow` in which `failed` ends as given (or nothing fails),
-    /// and returns every job's result.
+    /// and returns every job's result. A run depends on nothing else, so each is worked
+    /// out once.
     pub fn simulate(
+        &self,
+        workflow: &WorkflowModel<'_>,
+        failed: Option<(&str, Outcome)>,
+        base: &Scenario,
+    ) -> BTreeMap<String, JobState> {
+        self.budget.spend(workflow.jobs.len());
+        let key = format!("{}\n{failed:?}\n{base:?}", workflow.path);
+        if let Some(states) = self.runs.borrow().get(&key) {
+            return states.clone();
+        }
+        let states = self.imagine_run(workflow, failed, base);
+        self.runs.borrow_mut().insert(key, states.clone());
+        states
+    }
+
+    fn imagine_run(
         &self,
         workflow: &WorkflowModel<'_>,
         failed: Option<(&str, Outcome)>,
@@ -223,6 +240,9 @@ impl Analyzer<'_> {
     ) -> JobState {
         const MAX_UNCERTAIN: usize = 4;
         let ancestors = ancestors(workflow, &job.id);
+        if !self.budget.spend(1 + job.needs.len() + ancestors.len()) {
+            return JobState::Skipped;
+        }
         let uncertain: Vec<&String> = job
             .needs
             .iter()
@@ -231,12 +251,14 @@ impl Analyzer<'_> {
         if uncertain.is_empty() || uncertain.len() > MAX_UNCERTAIN {
             return to_state(
                 job.condition
-                    .evaluate(&job_scenario(job, states, ancestors, base)),
+                    .evaluate(&job_scenario(job, states, &ancestors, base)),
             );
         }
         let mut outcomes = Vec::new();
         for mask in 0..(1u32 << uncertain.len()) {
             let mut assumed = states.clone();
+            self.budget
+                .spend(states.len() + job.needs.len() + ancestors.len());
             for (bit, need) in uncertain.iter().enumerate() {
                 let state = match mask & (1 << bit) {
                     0 => JobState::Success,
@@ -246,7 +268,7 @@ impl Analyzer<'_> {
             }
             outcomes.push(
                 job.condition
-                    .evaluate(&job_scenario(job, &assumed, ancestors, base)),
+                    .evaluate(&job_scenario(job, &assumed, &ancestors, base)),
             );
         }
         if outcomes.iter().all(|t| *t == Truth::True) {
@@ -275,6 +297,12 @@ impl Analyzer<'_> {
         base: &Scenario,
         depth: usize,
     ) -> Found {
+        if !self
+            .budget
+            .spend(1 + job.steps().len() + workflow.jobs.len())
+        {
+            return Found::default();
+        }
         let mut found = match &job.body {
             JobBody::Steps(steps) => self.own_steps(steps, outcome, base, depth),
             JobBody::Call(call) => self.callee_coverage(call, &job.location, base, depth),
@@ -545,7 +573,11 @@ impl Analyzer<'_> {
         depth: usize,
     ) -> Found {
         let ancestors = ancestors(workflow, &job.id);
-        let mut scenario = job_scenario(job, states, ancestors, base);
+        let work = 1 + job.needs.len() + ancestors.len() + job.steps().len();
+        if !self.budget.spend(work) {
+            return Found::default();
+        }
+        let mut scenario = job_scenario(job, states, &ancestors, base);
         scenario.success = true;
         scenario.failure = false;
         scenario.cancelled = false;
@@ -817,21 +849,21 @@ fn job_scenario(
     scenario
 }
 
-/// Jobs in an order where each comes after its needs (computed once per workflow).
-pub fn topological<'w>(workflow: &'w WorkflowModel<'_>) -> impl Iterator<Item = &'w JobModel> {
-    workflow.order.iter().map(|&index| &workflow.jobs[index])
+/// Jobs in an order where each comes after its needs; jobs caught in a cycle come last,
+/// in file order, so that a cyclic file is still judged instead of looping.
+pub fn topological<'w>(workflow: &'w WorkflowModel<'_>) -> Vec<&'w JobModel> {
+    workflow
+        .graph
+        .order()
+        .iter()
+        .filter_map(|p| workflow.jobs.get(*p))
+        .collect()
 }
 
-pub fn ancestors<'w>(workflow: &'w WorkflowModel<'_>, id: &str) -> &'w BTreeSet<String> {
-    static EMPTY: BTreeSet<String> = BTreeSet::new();
-    workflow.ancestors.get(id).unwrap_or(&EMPTY)
+pub fn ancestors(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
+    workflow.graph.ancestors(id)
 }
 
 pub fn descendants(workflow: &WorkflowModel<'_>, id: &str) -> BTreeSet<String> {
-    workflow
-        .ancestors
-        .iter()
-        .filter(|(other, ancestors)| other.as_str() != id && ancestors.contains(id))
-        .map(|(other, _)| other.clone())
-        .collect()
+    workflow.graph.descendants(id)
 }

@@ -91,9 +91,11 @@ pub fn diagnostic(finding: &Finding, repo: &Repository, options: &HumanOptions) 
     if let Some(rule) = catalogue.rule(&finding.rule) {
         diagnostic = diagnostic.with_help(rule.title.clone());
     }
+    // Masked byte for byte, so that spans still fit: a snippet must not print the very
+    // webhook URL its finding is about.
     let text = repo
         .source(&finding.location.path)
-        .map(|s| mask_webhooks(s.text()));
+        .map(|s| crate::redact::mask(s.text()).into_owned());
     if let (Some(span), Some(text)) = (finding.location.span, &text) {
         let start = span.start_byte.min(text.len());
         let length = first_line_length(text, start, span.end_byte);
@@ -251,18 +253,4 @@ fn of_jobs(count: usize, total: usize) -> String {
         1 => format!("{count} of 1 critical job is"),
         _ => format!("{count} of {total} critical jobs are"),
     }
-}
-
-/// The file's text with the secret part of every literal webhook URL masked byte for byte,
-/// so snippets keep their offsets and never show the credential.
-fn mask_webhooks(text: &str) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for (_, regex) in &Catalogue::builtin().webhook_regexes {
-        for captures in regex.captures_iter(text) {
-            if let Some(secret) = captures.name("secret") {
-                bytes[secret.range()].fill(b'*');
-            }
-        }
-    }
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }

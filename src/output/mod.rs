@@ -10,6 +10,9 @@ pub mod sarif;
 
 use std::str::FromStr;
 
+use crate::findings::Report;
+use crate::redact::redact;
+
 /// The formats `check` can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -98,4 +101,29 @@ pub fn place(location: &crate::findings::Location) -> String {
         Some(span) => format!("{}:{}:{}", location.path, span.line, span.column),
         None => location.path.clone(),
     }
+}
+
+/// The report with the secrets in its text redacted, before any format lays it out. The
+/// final pass over each output is not enough on its own: a format that wraps long lines
+/// can split a webhook URL where that pass no longer recognises it.
+pub fn redacted(report: &Report) -> Report {
+    let clean = |text: &String| redact(text).into_owned();
+    let mut report = report.clone();
+    for finding in &mut report.findings {
+        finding.message = clean(&finding.message);
+        finding.suggestion = finding.suggestion.as_ref().map(clean);
+        finding.fix_hint = finding.fix_hint.as_ref().map(clean);
+        for (_, label) in &mut finding.related {
+            *label = clean(label);
+        }
+    }
+    for workflow in &mut report.workflows {
+        workflow.name = workflow.name.as_ref().map(clean);
+        for job in &mut workflow.jobs {
+            if let Some(by) = &mut job.alerted_by {
+                by.description = clean(&by.description);
+            }
+        }
+    }
+    report
 }

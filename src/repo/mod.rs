@@ -3,14 +3,19 @@
 //! Everything the analysis needs is loaded here, so that `analysis/` never touches disk.
 
 mod source;
+mod tree;
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use github_actions_models::action::Action;
 use github_actions_models::workflow::Workflow;
 
 pub use source::{LoadError, LoadErrorKind, SourceFile};
+pub(crate) use source::{line_column, too_deep_at, too_deep_message};
+pub use tree::{contained_path, read_bounded};
+
+use tree::{DiskTree, FileTree, MemoryTree};
 
 use crate::findings::Location;
 
@@ -34,12 +39,15 @@ pub struct ActionFile {
 pub struct RefusedReference {
     pub reference: String,
     pub reason: String,
+    /// Whether it leads outside the repository, rather than naming nothing readable in it.
+    pub leaves_root: bool,
 }
 
 /// A loaded repository: every file the analysis may look at, keyed by the path
 /// relative to the root (`.github/workflows/x.yml`, `.github/actions/notify`).
 #[derive(Default)]
 pub struct Repository {
+    /// The canonical root on disk; empty for a repository held in memory.
     pub root: PathBuf,
     pub workflows: Vec<WorkflowFile>,
     /// Local actions by their directory, relative to the root, without `./`.
@@ -64,11 +72,15 @@ pub enum ScanError {
          the repository (the folder that contains .github){hint}"
     )]
     NoWorkflows { path: String, hint: String },
+    /// A folder that leads outside the root or loops, with the reason in full.
+    #[error("{path}: {reason}")]
+    Refused { path: String, reason: String },
 }
 
 impl Repository {
     /// Loads every workflow under `root/.github/workflows`, then every local action and
-    /// reusable workflow they reach. Bad files are kept with their error, never skipped.
+    /// reusable workflow they reach. Bad files are kept with their error, never skipped;
+    /// nothing outside `root` is read, whatever the symlinks in it say.
     pub fn load(root: &Path, max_bytes: u64) -> Result<Self, ScanError> {
         let shown = root.display().to_string();
         let meta = std::fs::metadata(root).map_err(|_| ScanError::NotFound {
@@ -81,7 +93,6 @@ impl Repository {
             path: shown.clone(),
             reason: e.to_string(),
         })?;
-
         if !canonical.join(".github").join("workflows").is_dir()
             && is_inside_github_folder(&canonical)
         {
@@ -92,39 +103,57 @@ impl Repository {
                 hint: root_hint(&canonical),
             });
         }
-        let mut repo = Repository {
-            root: canonical,
-            ..Repository::default()
-        };
-        for path in repo.workflow_paths() {
-            let source = SourceFile::read(&repo.root, &path, max_bytes);
-            repo.workflows.push(WorkflowFile::from_source(source));
-        }
-        repo.load_local_actions(max_bytes);
-        Ok(repo)
+        let tree = DiskTree { root: &canonical };
+        check_workflow_folder(&tree, &canonical, &shown)?;
+        Ok(Self::from_tree(&tree, canonical.clone(), max_bytes))
     }
 
-    /// The `.yml` and `.yaml` files directly in `.github/workflows`, sorted; GitHub
-    /// ignores subdirectories there, and so do we.
-    fn workflow_paths(&self) -> Vec<String> {
-        let dir = self.root.join(".github").join("workflows");
-        let mut paths: Vec<String> = walkdir::WalkDir::new(&dir)
-            .min_depth(1)
-            .max_depth(1)
-            .follow_links(false)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|entry| !entry.file_type().is_dir())
-            .filter_map(|entry| entry.file_name().to_str().map(str::to_string))
-            .filter(|name| name.ends_with(".yml") || name.ends_with(".yaml"))
-            .map(|name| format!(".github/workflows/{name}"))
+    /// A repository made of files held in memory, keyed by their path relative to the
+    /// root (`.github/workflows/x.yml`, `.github/actions/notify/action.yml`). It is
+    /// loaded by the same rules as one on disk and never touches the disk, so tests and
+    /// fuzzing can judge arbitrary bytes.
+    pub fn from_memory(files: BTreeMap<String, Vec<u8>>, max_bytes: u64) -> Self {
+        Self::from_tree(&MemoryTree::new(files), PathBuf::new(), max_bytes)
+    }
+
+    fn from_tree(tree: &dyn FileTree, root: PathBuf, max_bytes: u64) -> Self {
+        let mut repo = Repository {
+            root,
+            ..Repository::default()
+        };
+        for path in tree.workflow_paths() {
+            let source = SourceFile::from_text(&path, tree.read(&path, max_bytes));
+            repo.workflows.push(WorkflowFile::from_source(source));
+        }
+        repo.refuse_escaping_calls();
+        repo.load_local_actions(tree, max_bytes);
+        repo
+    }
+
+    /// Job-level `uses: ./path` calls are only ever matched against loaded workflows, so
+    /// nothing is read for them; one that leaves the repository is still refused, so that
+    /// it is reported where it is written.
+    fn refuse_escaping_calls(&mut self) {
+        let calls: Vec<String> = self
+            .workflows
+            .iter()
+            .filter_map(|w| w.parsed.as_ref().ok())
+            .flat_map(local_calls_in_workflow)
             .collect();
-        paths.sort();
-        paths
+        for reference in calls {
+            if let Err(reason) = tree::normalise(&reference) {
+                let refused = RefusedReference {
+                    reference: reference.clone(),
+                    reason,
+                    leaves_root: true,
+                };
+                self.refused.insert(reference, refused);
+            }
+        }
     }
 
     /// Follows `uses: ./path` action references until no new one appears.
-    fn load_local_actions(&mut self, max_bytes: u64) {
+    fn load_local_actions(&mut self, tree: &dyn FileTree, max_bytes: u64) {
         let mut pending: Vec<String> = self
             .workflows
             .iter()
@@ -135,7 +164,7 @@ impl Repository {
             if self.actions.contains_key(&reference) || self.refused.contains_key(&reference) {
                 continue;
             }
-            match self.read_local_action(&reference, max_bytes) {
+            match read_local_action(tree, &reference, max_bytes) {
                 Ok(action) => {
                     if let Ok(parsed) = &action.parsed {
                         pending.extend(local_action_refs_in_action(parsed));
@@ -144,54 +173,13 @@ impl Repository {
                 }
                 Err(reason) => {
                     let refused = RefusedReference {
+                        leaves_root: tree.leaves_root(&reference),
                         reference: reference.clone(),
                         reason,
                     };
                     self.refused.insert(reference, refused);
                 }
             }
-        }
-    }
-
-    fn read_local_action(&self, reference: &str, max_bytes: u64) -> Result<ActionFile, String> {
-        let dir = self.contained_path(reference)?;
-        for name in ["action.yml", "action.yaml"] {
-            let file = dir.join(name);
-            if file.is_file() {
-                let rel = format!("{}/{name}", reference.trim_end_matches('/'));
-                self.contained_path(&rel)?;
-                let source = SourceFile::read(&self.root, &rel, max_bytes);
-                return Ok(ActionFile::from_source(source));
-            }
-        }
-        Err(format!("no action.yml or action.yaml in ./{reference}"))
-    }
-
-    /// Resolves a path relative to the root, refusing anything that leaves it: `..`
-    /// past the root, absolute paths, and symlinks that point outside.
-    pub fn contained_path(&self, relative: &str) -> Result<PathBuf, String> {
-        let relative = Path::new(relative);
-        let mut depth: i64 = 0;
-        for component in relative.components() {
-            match component {
-                Component::Normal(_) => depth += 1,
-                Component::CurDir => {}
-                Component::ParentDir => depth -= 1,
-                Component::RootDir | Component::Prefix(_) => {
-                    return Err("absolute paths are refused".to_string());
-                }
-            }
-            if depth < 0 {
-                return Err("the path leaves the scanned repository".to_string());
-            }
-        }
-        let joined = self.root.join(relative);
-        match joined.canonicalize() {
-            Ok(real) if real.starts_with(&self.root) => Ok(real),
-            Ok(_) => {
-                Err("the path leads outside the scanned repository through a symlink".to_string())
-            }
-            Err(e) => Err(format!("cannot be read: {}", source::describe_io(&e))),
         }
     }
 
@@ -232,6 +220,49 @@ fn root_hint(path: &Path) -> String {
         .find(|dir| dir.join(".github").join("workflows").is_dir())
         .map(|root| format!("; did you mean {}?", root.display()))
         .unwrap_or_default()
+}
+
+/// Reads one file under `root` (which need not be canonical), by the same rules as the
+/// workflows: nothing that resolves outside `root`, nothing over `max_bytes`, only UTF-8.
+pub fn read_inside(root: &Path, relative: &str, max_bytes: u64) -> Result<String, LoadError> {
+    let root = root.canonicalize().map_err(|e| {
+        LoadError::new(
+            LoadErrorKind::Unreadable,
+            format!("cannot be read: {}", source::describe_io(&e)),
+        )
+    })?;
+    DiskTree { root: &root }.read(relative, max_bytes)
+}
+
+/// A `.github/workflows` that is a symlink out of the repository, or a loop, would make
+/// every workflow vanish and the control pass with nothing judged; it stops the scan.
+fn check_workflow_folder(tree: &DiskTree<'_>, root: &Path, shown: &str) -> Result<(), ScanError> {
+    let folder = ".github/workflows";
+    if std::fs::symlink_metadata(root.join(folder)).is_err() {
+        return Ok(());
+    }
+    tree.resolve(folder).map_err(|reason| ScanError::Refused {
+        path: format!("{shown}/{folder}"),
+        reason,
+    })
+}
+
+fn read_local_action(
+    tree: &dyn FileTree,
+    reference: &str,
+    max_bytes: u64,
+) -> Result<ActionFile, String> {
+    tree.resolve(reference)?;
+    for name in ["action.yml", "action.yaml"] {
+        let rel = format!("{}/{name}", reference.trim_end_matches('/'));
+        if tree.is_file(&rel) {
+            let source = SourceFile::from_text(&rel, tree.read(&rel, max_bytes));
+            return Ok(ActionFile::from_source(source));
+        }
+    }
+    Err(format!(
+        "cannot be read: there is no action.yml or action.yaml in ./{reference}"
+    ))
 }
 
 impl WorkflowFile {
@@ -279,6 +310,23 @@ fn local_action_refs_in_workflow(workflow: &Workflow) -> Vec<String> {
         }
     }
     refs
+}
+
+/// The `uses: ./path` of job-level calls to reusable workflows, as written.
+fn local_calls_in_workflow(workflow: &Workflow) -> Vec<String> {
+    use github_actions_models::common::Uses;
+    use github_actions_models::workflow::Job;
+    workflow
+        .jobs
+        .values()
+        .filter_map(|job| match job {
+            Job::ReusableWorkflowCallJob(call) => match &call.uses {
+                Uses::Local(local) => Some(local_key(&local.path)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 fn local_action_refs_in_action(action: &Action) -> Vec<String> {

@@ -2,7 +2,6 @@
 //! with errors that carry a line and column, and turning symbolic routes into spans.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
@@ -27,7 +26,7 @@ pub enum LoadErrorKind {
 }
 
 impl LoadError {
-    fn new(kind: LoadErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: LoadErrorKind, message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
             line: None,
@@ -52,13 +51,6 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Reads `root/relative`, refusing files over `max_bytes` and files that are not UTF-8.
-    pub fn read(root: &Path, relative: &str, max_bytes: u64) -> Self {
-        let full = root.join(relative);
-        let text = read_text(&full, max_bytes);
-        Self::from_text(relative, text)
-    }
-
     pub fn from_text(path: &str, text: Result<String, LoadError>) -> Self {
         Self {
             path: path.to_string(),
@@ -75,6 +67,9 @@ impl SourceFile {
     /// keys are reported as such, then into `T` for the structure.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, LoadError> {
         let text = self.text.as_ref().map_err(Clone::clone)?;
+        if let Some(err) = flow_depth_error(text) {
+            return Err(err);
+        }
         let value: yaml_serde::Value = yaml_serde::from_str(text).map_err(yaml_error)?;
         if matches!(value, yaml_serde::Value::Null) {
             return Err(LoadError::new(LoadErrorKind::Invalid, "the file is empty").at(1, 1));
@@ -202,25 +197,12 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn read_text(path: &Path, max_bytes: u64) -> Result<String, LoadError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| LoadError::new(LoadErrorKind::Unreadable, describe_io(&e)))?;
-    if !meta.is_file() {
-        return Err(LoadError::new(
-            LoadErrorKind::Unreadable,
-            "not a regular file",
-        ));
+/// The text of a file's bytes, refusing more than `max_bytes` and bytes that are not UTF-8.
+pub(crate) fn text_from_bytes(bytes: Vec<u8>, max_bytes: u64) -> Result<String, LoadError> {
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > max_bytes {
+        return Err(too_large(size, max_bytes));
     }
-    if meta.len() > max_bytes {
-        let message = format!(
-            "the file is {} bytes, over the limit of {} bytes; it was not parsed",
-            meta.len(),
-            max_bytes
-        );
-        return Err(LoadError::new(LoadErrorKind::TooLarge, message));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::new(LoadErrorKind::Unreadable, describe_io(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let (line, column) =
@@ -233,6 +215,12 @@ fn read_text(path: &Path, max_bytes: u64) -> Result<String, LoadError> {
     })
 }
 
+pub(crate) fn too_large(size: u64, max_bytes: u64) -> LoadError {
+    let message =
+        format!("the file is {size} bytes, over the limit of {max_bytes} bytes; it was not parsed");
+    LoadError::new(LoadErrorKind::TooLarge, message)
+}
+
 pub(crate) fn describe_io(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_string(),
@@ -241,11 +229,56 @@ pub(crate) fn describe_io(error: &std::io::Error) -> String {
     }
 }
 
+/// How deep `[` and `{` may nest. The YAML library refuses anything nested deeper than
+/// 128 levels anyway, but only after scanning it, and its scanner takes time that grows
+/// with the square of the nesting: a 2 MiB file of `[` would keep it busy for hours.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// Where brackets first open deeper than [`MAX_FLOW_DEPTH`], counted before parsing and
+/// without regard to quoting. The count can only overestimate the real nesting, so no
+/// file deeper than the limit gets past it; a real workflow never comes near it.
+pub(crate) fn too_deep_at(text: &str) -> Option<usize> {
+    let mut depth: usize = 0;
+    for (offset, byte) in text.bytes().enumerate() {
+        match byte {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => continue,
+        }
+        if depth > MAX_FLOW_DEPTH {
+            return Some(offset);
+        }
+    }
+    None
+}
+
+pub(crate) fn too_deep_message() -> String {
+    format!(
+        "`[` and `{{` open more than {MAX_FLOW_DEPTH} levels deep here; YAML nested this deep \
+         is not parsed"
+    )
+}
+
+fn flow_depth_error(text: &str) -> Option<LoadError> {
+    let offset = too_deep_at(text)?;
+    let (line, column) = line_column(text, offset);
+    Some(LoadError::new(LoadErrorKind::Syntax, too_deep_message()).at(line, column))
+}
+
 fn yaml_error(error: yaml_serde::Error) -> LoadError {
     let mut message = error.to_string();
     // The location is reported separately; keep the message free of it.
     if let Some(cut) = message.find(" at line ") {
         message.truncate(cut);
+    }
+    // The library's own words for its two safety limits say little to a reader.
+    if message == "repetition limit exceeded" {
+        message =
+            "the file's aliases expand to more nodes than alertlint reads (an \"alias bomb\"); \
+                   it was not parsed"
+                .to_string();
+    } else if message == "recursion limit exceeded" {
+        message = "the YAML nests more than 128 levels deep; it was not parsed".to_string();
     }
     let err = LoadError::new(LoadErrorKind::Syntax, message);
     match error.location() {
