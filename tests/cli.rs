@@ -380,3 +380,27 @@ fn hardcoded_webhook_never_appears_in_human_output() {
         );
     }
 }
+
+#[test]
+fn a_hostile_job_id_cannot_start_a_workflow_command_line_in_the_human_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = "on:\n  schedule:\n    - cron: '0 1 * * *'\njobs:\n  \"j\\n::warning::INJECTED\\u001b[31m\":\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./sync.sh\n";
+    write(dir.path(), ".github/workflows/nightly.yml", workflow);
+    let output = alertlint()
+        .args(["check", "--offline", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("INJECTED"), "{stdout}");
+    for line in stdout.lines() {
+        assert!(
+            !line.trim_start().starts_with("::"),
+            "a line the runner would obey: {line}"
+        );
+    }
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "an escape sequence reached the report"
+    );
+}

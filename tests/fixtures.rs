@@ -206,6 +206,7 @@ fixtures! {
     remote_uncatalogued_action_on_failure => "remote-uncatalogued-action-on-failure",
     reusable_critical_job_with_failure_step => "reusable-critical-job-with-failure-step",
     reusable_notifier_called_on_failure => "reusable-notifier-called-on-failure",
+    reusable_notifier_disabled_by_input => "reusable-notifier-disabled-by-input",
     reusable_notifier_guards_on_own_failure => "reusable-notifier-guards-on-own-failure",
     reusable_notifier_secret_not_passed => "reusable-notifier-secret-not-passed",
     rtcamp_slack_notify_on_failure => "rtcamp-slack-notify-on-failure",

@@ -205,7 +205,9 @@ impl Condition {
             Some(b) => Value::Bool(b),
             None => match &self.node {
                 Some(node) => eval(node, scenario),
-                None => Value::Unknown(vec![format!("the condition `{}`", self.source)]),
+                // GitHub rejects a condition it cannot parse, and one beyond our limits is
+                // not judged: neither may count as an alert that fires.
+                None => Value::Bool(false),
             },
         };
         let value = match self.implicit_success {
@@ -445,10 +447,25 @@ fn binary(op: Op, lhs: Value, rhs: Value) -> Value {
         }
         Op::Eq => Value::Bool(loose_equals(&lhs, &rhs)),
         Op::Neq => Value::Bool(!loose_equals(&lhs, &rhs)),
-        Op::Gt => Value::Bool(lhs.as_number() > rhs.as_number()),
-        Op::Ge => Value::Bool(lhs.as_number() >= rhs.as_number()),
-        Op::Lt => Value::Bool(lhs.as_number() < rhs.as_number()),
-        Op::Le => Value::Bool(lhs.as_number() <= rhs.as_number()),
+        Op::Gt | Op::Ge | Op::Lt | Op::Le => Value::Bool(ordered(op, &lhs, &rhs)),
+    }
+}
+
+/// The runner's `<`, `<=`, `>`, `>=`: two strings compare without case, anything else as
+/// numbers (where NaN makes every comparison false).
+fn ordered(op: Op, lhs: &Value, rhs: &Value) -> bool {
+    let ordering = match (lhs, rhs) {
+        (Value::Text(a), Value::Text(b)) => Some(a.to_lowercase().cmp(&b.to_lowercase())),
+        _ => lhs.as_number().partial_cmp(&rhs.as_number()),
+    };
+    let Some(ordering) = ordering else {
+        return false;
+    };
+    match op {
+        Op::Gt => ordering.is_gt(),
+        Op::Ge => ordering.is_ge(),
+        Op::Lt => ordering.is_lt(),
+        _ => ordering.is_le(),
     }
 }
 

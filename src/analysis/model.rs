@@ -38,6 +38,9 @@ pub struct WorkflowModel<'r> {
 pub struct Listener {
     pub workflows: Vec<String>,
     pub types: Vec<String>,
+    /// A `branches` or `branches-ignore` filter, which may leave out the default branch
+    /// that scheduled runs use.
+    pub branch_filter: Option<String>,
 }
 
 pub struct JobModel {
@@ -404,8 +407,24 @@ fn listener(trigger: &Trigger) -> Option<Listener> {
         OptionalBody::Body(run) => Some(Listener {
             workflows: run.workflows.clone(),
             types: run.types.clone(),
+            branch_filter: run.branch_filters.as_ref().map(branch_filter_text),
         }),
         _ => None,
+    }
+}
+
+fn branch_filter_text(filter: &github_actions_models::workflow::event::BranchFilters) -> String {
+    use github_actions_models::workflow::event::BranchFilters;
+    match filter {
+        BranchFilters::Branches(branches) => {
+            format!("the listener's `branches: [{}]`", branches.join(", "))
+        }
+        BranchFilters::BranchesIgnore(branches) => {
+            format!(
+                "the listener's `branches-ignore: [{}]`",
+                branches.join(", ")
+            )
+        }
     }
 }
 

@@ -726,11 +726,14 @@ impl Analyzer<'_> {
                 for job in &listener.jobs {
                     let inner = self.job_notifies(listener, job, &states, &base, 1);
                     match states.get(&job.id).and_then(JobState::runs) {
-                        Some(narrowed) => found.absorb(inner.retag(
-                            RouteKind::WorkflowRun,
-                            &job.location,
-                            &narrowed,
-                        )),
+                        Some(mut narrowed) => {
+                            narrowed.extend(trigger.branch_filter.iter().cloned());
+                            found.absorb(inner.retag(
+                                RouteKind::WorkflowRun,
+                                &job.location,
+                                &narrowed,
+                            ))
+                        }
                         None if !inner.hits.is_empty() && outcome == Outcome::Failed => {
                             found
                                 .never_fires
@@ -790,12 +793,28 @@ fn missing_checkout(step: &StepModel, key: &str) -> Finding {
 }
 
 /// The callee's view: `inputs.<name>` from the caller's `with:`, evaluated in the caller.
+/// Reusable workflow inputs are typed: a literal `false` or `0` reaches the callee as a
+/// boolean or number, which is falsy, not as a non-empty string.
 fn callee_base(with: &BTreeMap<String, String>, caller: &Scenario) -> Scenario {
     let mut base = Scenario::clean();
     for (name, value) in with {
-        base.set(&format!("inputs.{name}"), evaluate_value(value, caller));
+        let typed = match evaluate_value(value, caller) {
+            Value::Text(text) => typed_literal(&text),
+            other => other,
+        };
+        base.set(&format!("inputs.{name}"), typed);
     }
     base
+}
+
+fn typed_literal(text: &str) -> Value {
+    match text.trim() {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        number => number
+            .parse::<f64>()
+            .map_or_else(|_| Value::Text(text.to_string()), Value::Number),
+    }
 }
 
 fn merge(mut scenario: Scenario, base: &Scenario) -> Scenario {

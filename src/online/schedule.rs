@@ -70,13 +70,22 @@ pub async fn check(
             .iter()
             .filter(|e| e.status == CheckStatus::Pass)
             .count();
-        let reason = match evidence.len() - on_time {
-            0 => format!("{on_time} schedule(s) ran on time"),
-            skipped => format!(
-                "{on_time} schedule(s) ran on time; {skipped} not checked, see workflow-state"
+        // A schedule left unchecked (its workflow is missing or disabled on GitHub) is
+        // never a pass: the workflow-state finding says why, and this check stays open.
+        match evidence.len() - on_time {
+            0 => Outcome::new(
+                SCHEDULES,
+                CheckStatus::Pass,
+                format!("{on_time} schedule(s) ran on time"),
             ),
-        };
-        Outcome::new(SCHEDULES, CheckStatus::Pass, reason)
+            skipped => Outcome::new(
+                SCHEDULES,
+                CheckStatus::Unverified,
+                format!(
+                    "{on_time} schedule(s) ran on time; {skipped} could not be checked, see workflow-state"
+                ),
+            ),
+        }
     };
     Checked {
         outcome: outcome.with_findings(findings),

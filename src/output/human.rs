@@ -14,6 +14,25 @@ pub struct HumanOptions {
 }
 
 pub fn render(report: &Report, repo: &Repository, options: &HumanOptions) -> String {
+    let text = render_unguarded(report, repo, options);
+    guard_workflow_commands(&text)
+}
+
+/// The Actions runner reads any log line that starts with `::` as a command. A line of
+/// the report that would (a source snippet of a hostile file can) gets a visible mark
+/// in front, so that only the `github` format ever issues commands.
+fn guard_workflow_commands(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("::") {
+            out.push_str("» ");
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn render_unguarded(report: &Report, repo: &Repository, options: &HumanOptions) -> String {
     let mut out = String::new();
     for finding in &report.findings {
         out.push_str(&diagnostic(finding, repo, options));

@@ -106,13 +106,19 @@ pub fn place(location: &crate::findings::Location) -> String {
 /// The report with the secrets in its text redacted, before any format lays it out. The
 /// final pass over each output is not enough on its own: a format that wraps long lines
 /// can split a webhook URL where that pass no longer recognises it.
+///
+/// Names and messages also lose their control characters: a job id or step name written
+/// with a newline or an escape sequence must not start a line of its own in a log (where
+/// the Actions runner would read `::command::` from it) or repaint a terminal.
 pub fn redacted(report: &Report) -> Report {
-    let clean = |text: &String| redact(text).into_owned();
+    let clean = |text: &String| one_line(&redact(text));
+    let clean_block = |text: &String| without_controls(&redact(text));
     let mut report = report.clone();
     for finding in &mut report.findings {
         finding.message = clean(&finding.message);
-        finding.suggestion = finding.suggestion.as_ref().map(clean);
+        finding.suggestion = finding.suggestion.as_ref().map(clean_block);
         finding.fix_hint = finding.fix_hint.as_ref().map(clean);
+        finding.job = finding.job.as_ref().map(clean);
         for (_, label) in &mut finding.related {
             *label = clean(label);
         }
@@ -120,10 +126,25 @@ pub fn redacted(report: &Report) -> Report {
     for workflow in &mut report.workflows {
         workflow.name = workflow.name.as_ref().map(clean);
         for job in &mut workflow.jobs {
+            job.id = clean(&job.id);
             if let Some(by) = &mut job.alerted_by {
                 by.description = clean(&by.description);
             }
         }
     }
     report
+}
+
+/// Every control character, line breaks included, as a space.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Every control character but the line break as a space.
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
 }

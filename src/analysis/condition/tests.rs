@@ -147,23 +147,46 @@ fn failure_only_alert_is_skipped_on_cancellation() {
 }
 
 #[test]
-fn deeply_nested_conditions_are_unknown_instead_of_overflowing() {
+fn deeply_nested_conditions_never_fire_instead_of_overflowing() {
     let deep = format!("failure() && {}true{}", "(".repeat(5000), ")".repeat(5000));
-    assert!(matches!(
+    assert_eq!(
         Condition::from_text(&deep).evaluate(&Scenario::after_failure()),
-        Truth::Unknown(_)
-    ));
+        f()
+    );
     let nots = format!("failure() && {}true", "!".repeat(5000));
-    assert!(matches!(
+    assert_eq!(
         Condition::from_text(&nots).evaluate(&Scenario::after_failure()),
-        Truth::Unknown(_)
-    ));
+        f()
+    );
 }
 
 #[test]
-fn unparseable_condition_is_unknown_not_true() {
-    let got = Condition::from_text("failure() && (((").evaluate(&Scenario::after_failure());
-    assert!(matches!(got, Truth::Unknown(_)));
+fn unparseable_condition_never_counts_as_firing() {
+    // GitHub rejects these workflows, so no alert in them can fire.
+    for text in [
+        "failure() && (((",
+        "failure() && 'abc",
+        "failure() && nosuchfn()",
+    ] {
+        let got = Condition::from_text(text).evaluate(&Scenario::after_failure());
+        assert_eq!(got, f(), "if: {text}");
+    }
+}
+
+#[test]
+fn strings_order_without_case_and_numbers_as_numbers() {
+    let rows: &[(&str, Truth)] = &[
+        ("failure() && 'a' < 'b'", t()),
+        ("failure() && 'B' > 'a'", t()),
+        ("failure() && !('a' < 'b')", f()),
+        ("failure() && 2 > 10", f()),
+        ("failure() && '10' > 9", t()),
+        ("failure() && 'x' < 1", f()),
+    ];
+    for (text, expected) in rows {
+        let got = Condition::from_text(text).evaluate(&Scenario::after_failure());
+        assert_eq!(&got, expected, "if: {text}");
+    }
 }
 
 #[test]
