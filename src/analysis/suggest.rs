@@ -90,12 +90,18 @@ pub fn never_fires(repo: &Repository, jobs: &[String], dead: &DeadAlert) -> Find
                     .to_string(),
             ),
         };
-        let message = format!(
-            "this alert never fires when {names} fails: inside {what}, status functions such as `{}` \
-             read only its own status, never the caller's, so the condition is false when the caller \
-             failed. To fix it, {fix}",
-            dead.condition.trim(),
-        );
+        let condition = dead.condition.trim();
+        let message = match Condition::from_text(condition).has_status_function() {
+            true => format!(
+                "this alert never fires when {names} fails: inside {what}, status functions such as \
+                 `{condition}` read only its own status, never the caller's, so the condition is false \
+                 when the caller failed. To fix it, {fix}"
+            ),
+            false => format!(
+                "this alert never fires when {names} fails: inside {what}, its condition `{condition}` \
+                 is false with the inputs the calling job passes, so nothing is sent"
+            ),
+        };
         return Finding::new(
             "alert-condition-never-fires",
             Severity::Error,
