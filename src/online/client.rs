@@ -324,16 +324,20 @@ impl GitHub {
         let uri = format!("{}{}", self.base_path, path);
         self.requests.set(self.requests.get() + 1);
         let exchange = async {
-            let response = self.octocrab._get(uri.as_str()).await?;
+            let response = self
+                .octocrab
+                ._get(uri.as_str())
+                .await
+                .map_err(|e| causes(&e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = self.octocrab.body_to_string(response).await?;
-            Ok::<_, octocrab::Error>((status, headers, body))
+            let body = read_bounded_body(response.into_body()).await?;
+            Ok::<_, String>((status, headers, body))
         };
         let (status, headers, body) =
             match tokio::time::timeout(self.request_timeout, exchange).await {
                 Ok(Ok(answer)) => answer,
-                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &causes(&e))),
+                Ok(Err(e)) => return Sent::Transient(self.transport_error(path, &e)),
                 Err(_) => {
                     let waited = format!(
                         "no complete answer within {} s (--request-timeout)",
@@ -525,6 +529,27 @@ fn minutes(wait: Duration) -> String {
 
 /// An error and the causes beneath it, each said once: HTTP libraries wrap what a user
 /// can act on (a refused connection, a certificate) several layers down.
+/// The most of one answer alertlint reads: GitHub's pages of 100 items are far smaller, so
+/// a larger body is a broken or hostile server, not evidence.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+async fn read_bounded_body<B>(body: B) -> Result<String, String>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use http_body_util::BodyExt;
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match limited.collect().await {
+        Ok(collected) => Ok(String::from_utf8_lossy(&collected.to_bytes()).into_owned()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(format!(
+            "the answer is larger than {} MiB, more than any GitHub page, so it was not read",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )),
+        Err(e) => Err(causes(e.as_ref())),
+    }
+}
+
 fn causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
