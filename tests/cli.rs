@@ -238,20 +238,23 @@ fn offline_lists_the_online_checks_as_skipped_and_keeps_the_pass() {
     assert_eq!(statuses, ["skipped", "skipped", "skipped", "pass"]);
 }
 
-#[test]
-fn malformed_repo_argument_is_a_tool_error() {
+/// Runs `check` on a repository holding one good workflow, with `extra` arguments, and
+/// expects a tool error (exit 2) whose message contains `expected`.
+fn assert_tool_error(extra: &[&str], expected: &str) {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), ".github/workflows/nightly.yml", GOOD);
     alertlint()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--repo",
-            "not-a-slug",
-        ])
+        .arg("check")
+        .arg(dir.path())
+        .args(extra)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("OWNER/NAME"));
+        .stderr(predicate::str::contains(expected));
+}
+
+#[test]
+fn malformed_repo_argument_is_a_tool_error() {
+    assert_tool_error(&["--repo", "not-a-slug"], "OWNER/NAME");
 }
 
 #[test]
@@ -324,18 +327,10 @@ fn colour_follows_no_color_and_the_flag() {
 
 #[test]
 fn critical_pattern_that_matches_nothing_is_a_tool_error() {
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), ".github/workflows/nightly.yml", GOOD);
-    alertlint()
-        .args([
-            "check",
-            dir.path().to_str().unwrap(),
-            "--critical",
-            ".github/workflows/nightlyy.yml",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("matches no workflow"));
+    assert_tool_error(
+        &["--critical", ".github/workflows/nightlyy.yml"],
+        "matches no workflow",
+    );
 }
 
 #[test]

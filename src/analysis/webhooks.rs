@@ -22,7 +22,7 @@ fn scan_file(source: &SourceFile, catalogue: &Catalogue) -> Vec<Finding> {
             let Some(whole) = captures.get(0) else {
                 continue;
             };
-            let shown = redacted(whole.as_str(), whole.start(), captures.name("secret"));
+            let shown = crate::redact::redact(whole.as_str());
             let (line, column) = source.line_column(whole.start());
             let (end_line, end_column) = source.line_column(whole.end());
             let message = format!(
@@ -48,30 +48,4 @@ fn scan_file(source: &SourceFile, catalogue: &Catalogue) -> Vec<Finding> {
         }
     }
     findings
-}
-
-/// The URL with its secret part replaced by `***`; with no such part, only the host.
-fn redacted(url: &str, start: usize, secret: Option<regex::Match<'_>>) -> String {
-    match secret {
-        Some(secret) => {
-            let from = secret.start() - start;
-            let to = secret.end() - start;
-            format!("{}***{}", &url[..from], redact_tail(&url[to..]))
-        }
-        None => {
-            let host_end = url.find("://").map_or(0, |p| p + 3);
-            let rest = &url[host_end..];
-            let host = rest.split('/').next().unwrap_or("");
-            format!("{}{host}/***", &url[..host_end])
-        }
-    }
-}
-
-/// Whatever follows the secret part may still carry a credential (a query signature):
-/// keep only a path without query.
-fn redact_tail(tail: &str) -> String {
-    match tail.find(['?', '#']) {
-        Some(cut) => format!("{}?***", &tail[..cut]),
-        None => tail.to_string(),
-    }
 }
