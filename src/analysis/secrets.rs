@@ -107,7 +107,8 @@ pub fn secret_names(text: &str) -> Vec<String> {
     let expression =
         EXPRESSION.get_or_init(|| Regex::new(r"(?s)\$\{\{(.*?)\}\}").expect("static regex"));
     let name = NAME.get_or_init(|| {
-        Regex::new(r#"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])"#)
+        // Expression identifiers may hold `-`, and reusable workflows' secrets often do.
+        Regex::new(r#"secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['"]([A-Za-z_][A-Za-z0-9_-]*)['"]\s*\])"#)
             .expect("static regex")
     });
     let mut names: Vec<String> = expression
@@ -193,6 +194,10 @@ mod tests {
             vec!["PAGER_KEY".to_string(), "FALLBACK".to_string()]
         );
         assert!(secret_names("${{ secrets.GITHUB_TOKEN }}").is_empty());
+        assert_eq!(
+            secret_names("${{ secrets.slack-token }}"),
+            vec!["slack-token".to_string()]
+        );
     }
 
     fn reference(name: &str, environment: Option<&str>) -> SecretReference {
